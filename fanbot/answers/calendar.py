@@ -1,0 +1,101 @@
+"""/schedule and /race: season calendars and one event in full."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from fanbot.answers.context import Asker
+from fanbot.answers.errors import BadOption
+from fanbot.answers.timing import is_done, is_to_come
+from fanbot.domain.localtime import utc_to_local
+from fanbot.domain.model import Event, Result, Series
+from fanbot.i18n import N_
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    event: Event
+    first_day: date | None  # the first session's local day at the circuit
+    race_day: date | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class Schedule:
+    now: datetime
+    series: Series | None
+    season: int | None
+    rows: tuple[ScheduleRow, ...]
+    seasons: tuple[int, ...]  # the seasons on record, to suggest when one is empty
+
+
+def _local_day(event: Event, which: str) -> date | None:
+    sessions = [s for s in event.sessions if s.local_date is not None]
+    if which == "race" and event.race is not None:
+        sessions = [event.race] if event.race.local_date else []
+    if not sessions:
+        return None
+    chosen = sessions[0] if which == "first" else sessions[-1]
+    if chosen.start is not None:
+        return utc_to_local(chosen.start, event.circuit.timezone).date()
+    return chosen.local_date
+
+
+def event_is_done(event: Event, now: datetime) -> bool:
+    """Every dated session has passed (an event with no date is never "done")."""
+    dated = [s for s in event.sessions if s.local_date is not None or s.start is not None]
+    return bool(dated) and all(is_done(s, event, now) for s in dated)
+
+
+def parse_season(text: str | int | None) -> int | None:
+    if text is None or text == "":
+        return None
+    try:
+        season = int(str(text).strip())
+    except ValueError:
+        raise BadOption(value=text, option=N_("season"), hint=N_("give a year such as 2026.")) from None
+    if not 1900 <= season <= 2200:
+        raise BadOption(value=text, option=N_("season"), hint=N_("give a year such as 2026."))
+    return season
+
+
+async def schedule(asker: Asker, series: str | None = None, season: str | int | None = None) -> Schedule:
+    """The calendar of one season (default: the season of the next event, else the latest)."""
+    wanted = await asker.resolve_series(series)
+    code = wanted.code if wanted else None
+    year = parse_season(season)
+    seasons = tuple(await asker.store.seasons(asker.scope, code))
+    if year is None:
+        upcoming = await asker.store.upcoming_event_ids(asker.scope, asker.now, series=code, limit=1)
+        nxt = await asker.store.events_by_id(asker.scope, upcoming)
+        year = nxt[0].season if nxt else (seasons[-1] if seasons else None)
+    events = await asker.store.events(asker.scope, series=code, season=year) if year else []
+    rows = tuple(
+        ScheduleRow(e, _local_day(e, "first"), _local_day(e, "race"), event_is_done(e, asker.now))
+        for e in events
+    )
+    return Schedule(asker.now, wanted, year, rows, seasons)
+
+
+@dataclass(frozen=True)
+class RaceCard:
+    now: datetime
+    event: Event
+    results: tuple[Result, ...]
+    entry_count: int
+
+    def session_state(self, index: int) -> str:
+        session = self.event.sessions[index]
+        if is_to_come(session, self.event, self.now):
+            return "to_come"
+        if is_done(session, self.event, self.now):
+            return "done"
+        return "unknown"
+
+
+async def race(asker: Asker, event: str) -> RaceCard:
+    found = await asker.resolve_event(event)
+    results = await asker.store.results(asker.scope, found.id)
+    entries = await asker.store.entries(asker.scope, found.id)
+    return RaceCard(asker.now, found, tuple(results), len(entries))

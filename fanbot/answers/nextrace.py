@@ -1,0 +1,44 @@
+"""/nextrace: the next event with a session still to come."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fanbot.answers.context import Asker
+from fanbot.answers.timing import is_done, is_to_come
+from fanbot.domain.model import Event, Series, Session
+
+
+@dataclass(frozen=True)
+class NextRace:
+    """The answer: the next event and its sessions, or (when nothing is
+    scheduled) the last event that was raced."""
+
+    now: datetime
+    series: Series | None
+    event: Event | None
+    to_come: tuple[Session, ...]
+    done: tuple[Session, ...]
+    last_event: Event | None
+
+    @property
+    def in_progress(self) -> bool:
+        return bool(self.done) and bool(self.to_come)
+
+
+async def next_race(asker: Asker, series: str | None = None) -> NextRace:
+    """The soonest event (of ``series`` when given) with a session still to come."""
+    wanted = await asker.resolve_series(series)
+    code = wanted.code if wanted else None
+    now = asker.now
+    ids = await asker.store.upcoming_event_ids(asker.scope, now, series=code, limit=1)
+    events = await asker.store.events_by_id(asker.scope, ids)
+    if not events:
+        last_id = await asker.store.last_raced_event_id(asker.scope, now, series=code)
+        last = await asker.store.event(asker.scope, last_id) if last_id is not None else None
+        return NextRace(now, wanted, None, (), (), last)
+    event = events[0]
+    to_come = tuple(s for s in event.sessions if is_to_come(s, event, now))
+    done = tuple(s for s in event.sessions if is_done(s, event, now))
+    return NextRace(now, wanted, event, to_come, done, None)

@@ -1,0 +1,70 @@
+"""Settings, from the environment or a ``.env`` file (see ``.env.example``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = None
+    database: Path = Path("fanbot.sqlite3")
+    dev_guild_id: int | None = None
+    owner_ids: frozenset[int] = field(default_factory=frozenset)
+    api_base_url: str = DEFAULT_API_BASE
+    gateway_url: str = DEFAULT_GATEWAY
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+        if env is None:
+            if dotenv:
+                load_dotenv(Path.cwd() / ".env", override=False)
+            env = dict(os.environ)
+        return cls(
+            token=(env.get("DISCORD_TOKEN") or "").strip() or None,
+            database=Path(env.get("FANBOT_DB") or "fanbot.sqlite3"),
+            dev_guild_id=_optional_id(env, "FANBOT_DEV_GUILD_ID"),
+            owner_ids=frozenset(_id_list(env, "FANBOT_OWNER_IDS")),
+            api_base_url=(env.get("DISCORD_API_BASE_URL") or DEFAULT_API_BASE).rstrip("/"),
+            gateway_url=env.get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY,
+            log_level=(env.get("FANBOT_LOG_LEVEL") or "INFO").upper(),
+        )
+
+
+def _optional_id(env: dict[str, str], name: str) -> int | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a Discord id (digits only), not {raw!r}")
+    return int(raw)
+
+
+def _id_list(env: dict[str, str], name: str) -> list[int]:
+    raw = (env.get(name) or "").replace(" ", "")
+    ids = []
+    for part in filter(None, raw.split(",")):
+        if not part.isdigit():
+            raise ConfigError(f"{name} must be comma-separated Discord ids, not {part!r}")
+        ids.append(int(part))
+    return ids
+
+
+def catalog_path() -> Path:
+    """The shipped catalog: inside an installed wheel, or ``data/`` in a checkout."""
+    packaged = Path(__file__).parent / "_data" / "catalog.json"
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "data" / "catalog.json"

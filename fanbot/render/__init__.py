@@ -1,0 +1,1 @@
+"""Turning answers into what people read: text (console), JSON, Discord embeds."""

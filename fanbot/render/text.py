@@ -1,0 +1,192 @@
+"""Answers as plain text for the console, in one locale and one display zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from fanbot.answers.calendar import RaceCard, Schedule
+from fanbot.answers.nextrace import NextRace
+from fanbot.answers.people import CircuitCard, DriverCard, Lineup
+from fanbot.domain.model import Entry, Event, EventStatus, Session
+from fanbot.i18n import Translate, format_day, format_local, translator
+from fanbot.render.words import STATUS, countdown, kind_label
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """How the console writes times: in ``zone`` (default UTC) and the circuit's own."""
+
+    locale: str = "en"
+    zone: str = "UTC"
+
+    @property
+    def tr(self) -> Translate:
+        return translator(self.locale)
+
+
+def session_line(session: Session, event: Event, style: TextStyle) -> str:
+    tr = style.tr
+    label = kind_label(session.kind, tr)
+    if session.start is not None:
+        shown = format_local(session.start, style.zone, style.locale)
+        if style.zone != event.circuit.timezone:
+            local = format_local(session.start, event.circuit.timezone, style.locale)
+            shown += " " + tr("({local} local)", local=local.split(", ", 1)[-1])
+        return f"{label}: {shown}"
+    if session.local_date is not None:
+        day = format_day(session.local_date, style.locale)
+        return f"{label}: {day}, " + tr("time TBA")
+    return f"{label}: " + tr("date TBA")
+
+
+def event_heading(event: Event, style: TextStyle) -> list[str]:
+    tr = style.tr
+    lines = [f"{event.display_name} ({event.series.code})"]
+    if event.status is not EventStatus.SCHEDULED:
+        lines[0] += f" — {tr(STATUS[event.status])}"
+    circuit = event.circuit
+    where = ", ".join(p for p in (circuit.location, circuit.country) if p)
+    lines.append(tr("Circuit: {name}", name=circuit.name) + (f" ({where})" if where else ""))
+    if event.length:
+        lines.append(tr("Length: {length}", length=event.length))
+    return lines
+
+
+def event_links(event: Event, style: TextStyle) -> list[str]:
+    tr = style.tr
+    lines = []
+    if event.info_url:
+        lines.append(tr("Info: {url}", url=event.info_url))
+    if event.watch_url:
+        lines.append(tr("Watch: {url}", url=event.watch_url))
+    return lines
+
+
+def render_next_race(answer: NextRace, style: TextStyle) -> str:
+    tr = style.tr
+    if answer.event is None:
+        if answer.series:
+            head = tr("No {series} race is scheduled after {now}.", series=answer.series.code,
+                      now=format_local(answer.now, style.zone, style.locale))
+        else:
+            head = tr("No race is scheduled after {now}.",
+                      now=format_local(answer.now, style.zone, style.locale))
+        lines = [head]
+        last = answer.last_event
+        if last is not None:
+            race = last.race
+            when = ""
+            if race and race.start:
+                when = format_local(race.start, last.circuit.timezone, style.locale)
+            elif race and race.local_date:
+                when = format_day(race.local_date, style.locale)
+            lines.append(tr("Last race: {name} ({series}) at {circuit}, {when}.",
+                            name=last.display_name, series=last.series.code,
+                            circuit=last.circuit.name, when=when))
+        return "\n".join(lines)
+    event = answer.event
+    title = tr("Race weekend in progress") if answer.in_progress else tr("Next race")
+    lines = [f"{title}: " + event_heading(event, style)[0], *event_heading(event, style)[1:]]
+    for session in answer.done:
+        lines.append("  ✓ " + session_line(session, event, style) + " — " + tr("done"))
+    for session in answer.to_come:
+        line = "  • " + session_line(session, event, style)
+        if session.start is not None:
+            line += f" — {countdown(answer.now, session.start, tr)}"
+        lines.append(line)
+    lines += event_links(event, style)
+    return "\n".join(lines)
+
+
+def _day(day: date | None, style: TextStyle) -> str:
+    return format_day(day, style.locale) if day else style.tr("date TBA")
+
+
+def render_schedule(answer: Schedule, style: TextStyle) -> str:
+    tr = style.tr
+    who = answer.series.code if answer.series else tr("All series")
+    if not answer.rows:
+        seasons = ", ".join(str(s) for s in answer.seasons) or "—"
+        return tr("No events for {who} in {season}. Seasons on record: {seasons}.",
+                  who=who, season=answer.season or "—", seasons=seasons)
+    lines = [tr("{who} — season {season}", who=who, season=answer.season)]
+    for row in answer.rows:
+        e = row.event
+        mark = "✓" if row.done else "•"
+        status = "" if e.status is EventStatus.SCHEDULED else f" [{tr(STATUS[e.status])}]"
+        series = "" if answer.series else f"{e.series.code} · "
+        lines.append(f"  {mark} {_day(row.race_day, style)} — {series}{e.name} "
+                     f"({e.circuit.name}){status}" + (f" — {tr('done')}" if row.done else ""))
+    return "\n".join(lines)
+
+
+def render_race(answer: RaceCard, style: TextStyle) -> str:
+    tr = style.tr
+    event = answer.event
+    lines = event_heading(event, style)
+    lines.append(tr("Season {season}", season=event.season)
+                 + (" · " + tr("edition {n}", n=event.edition) if event.edition else ""))
+    for i, session in enumerate(event.sessions):
+        mark = {"done": "✓", "to_come": "•"}.get(answer.session_state(i), "?")
+        lines.append(f"  {mark} " + session_line(session, event, style))
+    if answer.entry_count:
+        lines.append(tr("{n} entries on record (see /lineup).", n=answer.entry_count))
+    lines += event_links(event, style)
+    if answer.results:
+        lines.append(tr("Results (spoilers):"))
+        for r in answer.results:
+            number = f"#{r.number} " if r.number else ""
+            lines.append(f"  {r.car_class} P{r.position}: {number}{r.description}")
+    return "\n".join(lines)
+
+
+def entry_line(entry: Entry, style: TextStyle) -> str:
+    number = f"#{entry.number}" if entry.number is not None else "#?"
+    drivers = ", ".join(entry.drivers) if entry.drivers else style.tr("drivers TBA")
+    parts = [p for p in (entry.team, entry.car) if p]
+    return f"{number} {' — '.join(parts)}: {drivers}"
+
+
+def render_lineup(answer: Lineup, style: TextStyle) -> str:
+    tr = style.tr
+    lines = [tr("Entry list: {name}", name=answer.event.display_name)]
+    if not answer.groups:
+        lines.append(tr("No entries on record for this event."))
+    for group in answer.groups:
+        lines.append(f"{group.car_class} ({len(group.entries)})")
+        lines += ["  " + entry_line(e, style) for e in group.entries]
+    return "\n".join(lines)
+
+
+def render_circuit(answer: CircuitCard, style: TextStyle) -> str:
+    tr = style.tr
+    c = answer.circuit
+    lines = [c.name]
+    where = ", ".join(p for p in (c.location, c.country) if p)
+    if where:
+        lines.append(tr("Location: {where}", where=where))
+    lines.append(tr("Time zone: {zone} — local time now {time}", zone=c.timezone,
+                    time=format_local(answer.now, c.timezone, style.locale)))
+    if c.length_km:
+        lines.append(tr("Length: {km} km", km=f"{c.length_km:.3f}"))
+    lines.append(tr("Turns: {n}", n=c.turns if c.turns else tr("unknown")))
+    for label, event in ((tr("Next event"), answer.next_event), (tr("Last event"), answer.last_event)):
+        if event is not None:
+            day = event.race.local_date if event.race else None
+            lines.append(f"{label}: {event.display_name} ({event.series.code}), {_day(day, style)}")
+        else:
+            lines.append(f"{label}: {tr('none on record')}")
+    return "\n".join(lines)
+
+
+def render_driver(answer: DriverCard, style: TextStyle) -> str:
+    tr = style.tr
+    lines = [tr("{name} — {n} entries on record", name=answer.name, n=len(answer.appearances))]
+    for a in answer.appearances:
+        number = f"#{a.entry.number}" if a.entry.number is not None else "#?"
+        team = ", ".join(p for p in (a.entry.team, a.entry.car) if p)
+        with_whom = ", ".join(a.co_drivers) if a.co_drivers else "—"
+        lines.append(f"  {a.event.display_name} ({a.event.series.code}): {number} {team} — "
+                     + tr("with {names}", names=with_whom))
+    return "\n".join(lines)

@@ -1,0 +1,438 @@
+"""The catalog file format (``data/catalog.json``, documented in ``data/README.md``).
+
+``parse_catalog`` checks a whole file before anything is written and reports
+every problem with the entry and field it sits in, so a bad file is refused as
+a whole and the database is never half-imported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from fanbot.domain.localtime import (
+    LocalTimeError,
+    end_of_local_day,
+    is_known_zone,
+    local_to_utc,
+    to_iso_utc,
+)
+from fanbot.domain.model import EventStatus, SessionKind
+
+FORMAT = "fanbot-catalog/1"
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+MAX_NAME = 120
+MAX_TEXT = 1000
+MAX_URL = 500
+
+
+class CatalogError(ValueError):
+    """A catalog file that cannot be imported; ``problems`` lists every reason."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        shown = "\n".join(f"  - {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{source}: refused, nothing was imported.\n{shown}{more}")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SeriesRecord:
+    code: str
+    name: str
+    source: str | None
+
+
+@dataclass(frozen=True)
+class CircuitRecord:
+    key: str
+    name: str
+    timezone: str
+    location: str | None
+    country: str | None
+    length_km: float | None
+    turns: int | None
+    aliases: tuple[str, ...]
+    source: str | None
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    key: str
+    kind: str
+    start_at: str | None
+    local_date: str | None
+    sort_at: str | None
+    horizon_at: str | None
+    duration_minutes: int | None
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    number: str | None
+    car_class: str | None
+    team: str | None
+    car: str | None
+    drivers: tuple[str, ...]
+    source: str | None
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    car_class: str
+    position: int
+    number: str | None
+    description: str
+    source: str | None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    key: str
+    series: str
+    circuit: str
+    season: int
+    name: str
+    edition: int | None
+    length: str | None
+    status: str
+    info_url: str | None
+    watch_url: str | None
+    source: str | None
+    notes: str | None
+    sessions: tuple[SessionRecord, ...]
+    entries: tuple[EntryRecord, ...]
+    results: tuple[ResultRecord, ...]
+
+
+@dataclass
+class Catalog:
+    series: list[SeriesRecord] = field(default_factory=list)
+    circuits: list[CircuitRecord] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
+
+
+def load_catalog_file(path: Path) -> Catalog:
+    """Read and check ``path``; raises ``CatalogError`` naming every problem."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CatalogError(str(path), ["file not found"]) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogError(str(path), [f"not valid JSON: {exc}"]) from exc
+    return parse_catalog(raw, source=str(path))
+
+
+def parse_catalog(raw: Any, source: str = "catalog") -> Catalog:
+    problems: list[str] = []
+    if not isinstance(raw, dict):
+        raise CatalogError(source, ["the top level must be a JSON object"])
+    if raw.get("format") != FORMAT:
+        problems.append(f'format: must be "{FORMAT}", found {raw.get("format")!r}')
+    catalog = Catalog()
+    checker = _Checker(problems)
+    for i, item in enumerate(_list(raw, "series", problems)):
+        where = f"series[{i}]"
+        if not checker.is_object(item, where):
+            continue
+        code = checker.text(item, "code", where, required=True, limit=16)
+        name = checker.text(item, "name", where, required=True)
+        if code and name:
+            catalog.series.append(SeriesRecord(code, name, checker.text(item, "source", where)))
+    for i, item in enumerate(_list(raw, "circuits", problems)):
+        record = _parse_circuit(checker, item, f"circuits[{i}]")
+        if record:
+            catalog.circuits.append(record)
+    zones = {c.key: c.timezone for c in catalog.circuits}
+    for i, item in enumerate(_list(raw, "events", problems)):
+        event = _parse_event(checker, item, i, zones)
+        if event:
+            catalog.events.append(event)
+    _check_unique(problems, "series", [s.code for s in catalog.series], "code")
+    _check_unique(problems, "circuits", [c.key for c in catalog.circuits], "key")
+    _check_unique(problems, "events", [e.key for e in catalog.events], "key")
+    series_codes = {s.code for s in catalog.series}
+    for i, event in enumerate(catalog.events):
+        if event.series not in series_codes:
+            problems.append(f"{_event_where(i, event.name)}.series: unknown series {event.series!r}")
+    if problems:
+        raise CatalogError(source, problems)
+    return catalog
+
+
+def _event_where(index: int, name: Any) -> str:
+    return f'events[{index}] "{name}"' if isinstance(name, str) else f"events[{index}]"
+
+
+def _list(raw: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
+    value = raw.get(key, [])
+    if not isinstance(value, list):
+        problems.append(f"{key}: must be a list")
+        return []
+    return value
+
+
+def _check_unique(problems: list[str], section: str, values: list[str], field_name: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            problems.append(f"{section}: {field_name} {value!r} appears twice")
+        seen.add(value)
+
+
+class _Checker:
+    """Small typed readers that record a problem instead of raising."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+
+    def is_object(self, item: Any, where: str) -> bool:
+        if not isinstance(item, dict):
+            self.problems.append(f"{where}: must be an object")
+            return False
+        return True
+
+    def text(
+        self, item: dict[str, Any], key: str, where: str, *, required: bool = False,
+        limit: int = MAX_NAME,
+    ) -> str | None:
+        value = item.get(key)
+        if value is None:
+            if required:
+                self.problems.append(f"{where}.{key}: missing")
+            return None
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.problems.append(f"{where}.{key}: must be text")
+            return None
+        if len(value) > limit:
+            self.problems.append(f"{where}.{key}: longer than {limit} characters")
+            return None
+        return value.strip()
+
+    def url(self, item: dict[str, Any], key: str, where: str) -> str | None:
+        value = self.text(item, key, where, limit=MAX_URL)
+        if value is not None and not re.match(r"^https?://\S+$", value):
+            self.problems.append(f"{where}.{key}: must be an http(s) address")
+            return None
+        return value
+
+    def number(
+        self, item: dict[str, Any], key: str, where: str, *, kind: type, minimum: float,
+        maximum: float,
+    ) -> Any:
+        value = item.get(key)
+        if value is None:
+            return None
+        ok_type = isinstance(value, kind) or (kind is float and isinstance(value, int))
+        if isinstance(value, bool) or not ok_type or not minimum <= value <= maximum:
+            self.problems.append(
+                f"{where}.{key}: must be a number from {minimum:g} to {maximum:g}"
+            )
+            return None
+        return value
+
+
+def _parse_circuit(c: _Checker, item: Any, where: str) -> CircuitRecord | None:
+    if not c.is_object(item, where):
+        return None
+    key = c.text(item, "key", where, required=True, limit=80)
+    if key and not KEY_PATTERN.match(key):
+        c.problems.append(f"{where}.key: use lowercase letters, digits and '-' ({key!r})")
+        key = None
+    name = c.text(item, "name", where, required=True)
+    zone = c.text(item, "timezone", where, required=True, limit=64)
+    if zone and not is_known_zone(zone):
+        c.problems.append(f"{where}.timezone: {zone!r} is not an IANA time zone")
+        zone = None
+    aliases = item.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        c.problems.append(f"{where}.aliases: must be a list of names")
+        aliases = []
+    length = c.number(item, "length_km", where, kind=float, minimum=0.1, maximum=100)
+    turns = c.number(item, "turns", where, kind=int, minimum=1, maximum=200)
+    location = c.text(item, "location", where)
+    country = c.text(item, "country", where)
+    source = c.text(item, "source", where, limit=MAX_TEXT)
+    notes = c.text(item, "notes", where, limit=MAX_TEXT)
+    if not (key and name and zone):
+        return None
+    return CircuitRecord(key, name, zone, location, country, length, turns,
+                         tuple(a.strip() for a in aliases if a.strip()), source, notes)
+
+
+def _parse_event(
+    c: _Checker, item: Any, index: int, zones: dict[str, str]
+) -> EventRecord | None:
+    where = _event_where(index, item.get("name") if isinstance(item, dict) else None)
+    if not c.is_object(item, where):
+        return None
+    key = c.text(item, "key", where, required=True, limit=80)
+    if key and not KEY_PATTERN.match(key):
+        c.problems.append(f"{where}.key: use lowercase letters, digits and '-' ({key!r})")
+        key = None
+    series = c.text(item, "series", where, required=True, limit=16)
+    circuit = c.text(item, "circuit", where, required=True, limit=80)
+    if circuit and circuit not in zones:
+        c.problems.append(f"{where}.circuit: unknown circuit key {circuit!r}")
+        circuit = None
+    season = c.number(item, "season", where, kind=int, minimum=1900, maximum=2200)
+    if season is None and "season" not in item:
+        c.problems.append(f"{where}.season: missing")
+    name = c.text(item, "name", where, required=True)
+    edition = c.number(item, "edition", where, kind=int, minimum=1, maximum=1000)
+    length = c.text(item, "length", where)
+    status = item.get("status", EventStatus.SCHEDULED.value)
+    if status not in {s.value for s in EventStatus}:
+        c.problems.append(
+            f"{where}.status: must be one of scheduled, postponed, cancelled (found {status!r})"
+        )
+    info_url = c.url(item, "info_url", where)
+    watch_url = c.url(item, "watch_url", where)
+    source = c.text(item, "source", where, limit=MAX_TEXT)
+    notes = c.text(item, "notes", where, limit=MAX_TEXT)
+    zone = zones.get(circuit or "")
+    sessions = _parse_sessions(c, item.get("sessions", []), where, zone)
+    entries = _parse_entries(c, item.get("entries", []), where)
+    results = _parse_results(c, item.get("results", []), where)
+    if not (key and series and circuit and season and name) or sessions is None:
+        return None
+    return EventRecord(key, series, circuit, season, name, edition, length, str(status),
+                       info_url, watch_url, source, notes, sessions, entries, results)
+
+
+def _parse_sessions(
+    c: _Checker, raw: Any, where: str, zone: str | None
+) -> tuple[SessionRecord, ...] | None:
+    if not isinstance(raw, list):
+        c.problems.append(f"{where}.sessions: must be a list")
+        return None
+    records: list[SessionRecord] = []
+    kinds_seen: dict[str, int] = {}
+    for j, item in enumerate(raw):
+        at = f"{where}.sessions[{j}]"
+        if not c.is_object(item, at):
+            continue
+        kind = item.get("kind")
+        if kind not in {k.value for k in SessionKind}:
+            allowed = ", ".join(k.value for k in SessionKind)
+            c.problems.append(f"{at}.kind: must be one of {allowed} (found {kind!r})")
+            continue
+        day = _parse_date(c, item.get("date"), f"{at}.date")
+        clock = _parse_time(c, item.get("time"), f"{at}.time")
+        if clock is not None and day is None:
+            c.problems.append(f"{at}.time: a time needs a date")
+            continue
+        duration = c.number(item, "duration_minutes", at, kind=int, minimum=1, maximum=24 * 60 * 2)
+        notes = c.text(item, "notes", at, limit=MAX_TEXT)
+        kinds_seen[kind] = kinds_seen.get(kind, 0) + 1
+        key = kind if kinds_seen[kind] == 1 else f"{kind}-{kinds_seen[kind]}"
+        if zone is None:
+            continue  # the circuit problem is already reported
+        try:
+            timing = session_timing(day, clock, zone)
+        except LocalTimeError as exc:
+            c.problems.append(f"{at}.time: {exc}")
+            continue
+        records.append(SessionRecord(key, kind, *timing, duration, notes))
+    return tuple(records)
+
+
+def session_timing(
+    day: date | None, clock: time | None, zone: str
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """(start_at, local_date, sort_at, horizon_at) for a session, as stored.
+
+    A session with a known date but no time sorts at the start of its local
+    day and stays "to come" until that day ends at the circuit.
+    """
+    if day is None:
+        return None, None, None, None
+    day_text = day.isoformat()
+    day_end = to_iso_utc(end_of_local_day(day, zone))
+    if clock is None:
+        day_start = _first_instant_of_day(day, zone)
+        return None, day_text, day_start, day_end
+    start = to_iso_utc(local_to_utc(day, clock, zone))
+    return start, day_text, start, start
+
+
+def _first_instant_of_day(day: date, zone: str) -> str:
+    return to_iso_utc(end_of_local_day(day - timedelta(days=1), zone))
+
+
+def _parse_date(c: _Checker, value: Any, at: str) -> date | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        c.problems.append(f"{at}: must be a date like 2012-10-20")
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        c.problems.append(f"{at}: {value!r} is not a date like 2012-10-20")
+        return None
+
+
+def _parse_time(c: _Checker, value: Any, at: str) -> time | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.match(r"^\d{2}:\d{2}$", value):
+        c.problems.append(f"{at}: {value!r} is not a local time like 14:00")
+        return None
+    try:
+        return datetime.strptime(value, "%H:%M").time()  # noqa: DTZ007 - a wall-clock time
+    except ValueError:
+        c.problems.append(f"{at}: {value!r} is not a local time like 14:00")
+        return None
+
+
+def _parse_entries(c: _Checker, raw: Any, where: str) -> tuple[EntryRecord, ...]:
+    if not isinstance(raw, list):
+        c.problems.append(f"{where}.entries: must be a list")
+        return ()
+    records: list[EntryRecord] = []
+    for j, item in enumerate(raw):
+        at = f"{where}.entries[{j}]"
+        if not c.is_object(item, at):
+            continue
+        if isinstance(item.get("number"), int | float):
+            c.problems.append(f'{at}.number: write car numbers as text ("055", not 55)')
+            continue
+        number = c.text(item, "number", at, limit=8)
+        drivers = item.get("drivers", [])
+        if not isinstance(drivers, list) or not all(
+            isinstance(d, str) and d.strip() and len(d) <= MAX_NAME for d in drivers
+        ):
+            c.problems.append(f"{at}.drivers: must be a list of names")
+            continue
+        records.append(EntryRecord(
+            number, c.text(item, "class", at, limit=40), c.text(item, "team", at),
+            c.text(item, "car", at), tuple(d.strip() for d in drivers),
+            c.text(item, "source", at, limit=MAX_TEXT), c.text(item, "notes", at, limit=MAX_TEXT),
+        ))
+    return tuple(records)
+
+
+def _parse_results(c: _Checker, raw: Any, where: str) -> tuple[ResultRecord, ...]:
+    if not isinstance(raw, list):
+        c.problems.append(f"{where}.results: must be a list")
+        return ()
+    records: list[ResultRecord] = []
+    for j, item in enumerate(raw):
+        at = f"{where}.results[{j}]"
+        if not c.is_object(item, at):
+            continue
+        car_class = c.text(item, "class", at, required=True, limit=40)
+        position = c.number(item, "position", at, kind=int, minimum=1, maximum=500)
+        description = c.text(item, "description", at, required=True, limit=300)
+        if car_class and position and description:
+            records.append(ResultRecord(car_class, position, c.text(item, "number", at, limit=8),
+                                        description, c.text(item, "source", at, limit=MAX_TEXT)))
+    return tuple(records)

@@ -1,0 +1,600 @@
+"""SQLite through aiosqlite: connection set-up, migrations, the catalog importer
+and every query fanbot runs.
+
+Every read takes a ``Scope``: the asking guild sees the shared catalog plus its
+own events, never another guild's; a DM sees the catalog alone. The scope is a
+required argument, so a new query cannot forget it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from fanbot.domain.localtime import from_iso_utc, to_iso_utc
+from fanbot.domain.model import (
+    Circuit,
+    Entry,
+    Event,
+    EventStatus,
+    Result,
+    Series,
+    Session,
+    SessionKind,
+)
+from fanbot.store.catalog_file import Catalog, EventRecord, load_catalog_file
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose events a read may see: ``guild_id`` None is a DM (catalog only)."""
+
+    guild_id: int | None
+
+    @classmethod
+    def catalog(cls) -> Scope:
+        return cls(None)
+
+
+# The one place the scope rule is written down.
+_IN_SCOPE = "(e.guild_id IS NULL OR e.guild_id = ?)"
+
+
+@dataclass
+class ImportSummary:
+    new: dict[str, int] = field(default_factory=lambda: {"series": 0, "circuits": 0, "events": 0})
+    changed: dict[str, int] = field(
+        default_factory=lambda: {"series": 0, "circuits": 0, "events": 0}
+    )
+    unchanged: dict[str, int] = field(
+        default_factory=lambda: {"series": 0, "circuits": 0, "events": 0}
+    )
+
+    @property
+    def changed_anything(self) -> bool:
+        return any(self.new.values()) or any(self.changed.values())
+
+    def describe(self) -> str:
+        parts = []
+        for kind in ("series", "circuits", "events"):
+            parts.append(
+                f"{kind}: {self.new[kind]} new, {self.changed[kind]} changed, "
+                f"{self.unchanged[kind]} unchanged"
+            )
+        return "; ".join(parts)
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The numbered SQL migrations shipped in ``fanbot/store/migrations``."""
+    found = []
+    for item in resources.files("fanbot.store.migrations").iterdir():
+        name = item.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), item.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Store:
+    """One aiosqlite connection, shared by every caller of this process."""
+
+    def __init__(self, db: aiosqlite.Connection, path: str) -> None:
+        self._db = db
+        self.path = path
+        self._write_lock = asyncio.Lock()
+        # Bumped on every write, so in-memory name indexes know when to rebuild.
+        self.revision = 0
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, *, seed: Path | None = None, upto_version: int | None = None
+    ) -> Store:
+        """Open (creating if needed) and migrate the database at ``path``.
+
+        ``seed`` is a catalog file imported when the catalog is empty (first
+        start). ``upto_version`` stops migrations early: for upgrade tests only.
+        """
+        db = await aiosqlite.connect(str(path), isolation_level=None)
+        db.row_factory = aiosqlite.Row
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await db.execute("PRAGMA synchronous = NORMAL")
+        store = cls(db, str(path))
+        try:
+            await store._migrate(upto_version)
+            if seed is not None and await store._catalog_is_empty():
+                summary = await store.import_catalog(load_catalog_file(seed))
+                log.info("seeded a new database from %s: %s", seed, summary.describe())
+        except BaseException:
+            # aiosqlite's worker thread would keep the process alive.
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self, upto_version: int | None) -> None:
+        current = await self.schema_version()
+        for version, sql in migrations():
+            if version <= current or (upto_version is not None and version > upto_version):
+                continue
+            log.info("migrating %s to schema version %d", self.path, version)
+            async with self._write() as db:
+                # executescript would commit on its own; run statement by statement
+                # inside our transaction so a failed migration leaves nothing behind.
+                for statement in _split_sql(sql):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {version}")
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time; rolled back whole on any error."""
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+            self.revision += 1
+
+    async def _catalog_is_empty(self) -> bool:
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM events WHERE guild_id IS NULL"
+        ) as cur:
+            row = await cur.fetchone()
+        return row is None or row[0] == 0
+
+    async def explain(self, sql: str, params: Sequence[Any]) -> list[str]:
+        """``EXPLAIN QUERY PLAN`` details, for tests that guard the indexes."""
+        async with self._db.execute(f"EXPLAIN QUERY PLAN {sql}", params) as cur:
+            return [str(row["detail"]) for row in await cur.fetchall()]
+
+    # ------------------------------------------------------------------ import
+
+    async def import_catalog(self, catalog: Catalog, guild_id: int | None = None) -> ImportSummary:
+        """Load a checked catalog in one transaction; a second run changes nothing."""
+        summary = ImportSummary()
+        async with self._write() as db:
+            series_ids: dict[str, int] = {}
+            for s in catalog.series:
+                series_ids[s.code] = await self._upsert(
+                    db, summary, "series", "SELECT * FROM series WHERE code = ?", (s.code,),
+                    {"code": s.code, "name": s.name, "source": s.source},
+                )
+            circuit_ids: dict[str, int] = {}
+            for c in catalog.circuits:
+                circuit_ids[c.key] = await self._upsert(
+                    db, summary, "circuits",
+                    "SELECT * FROM circuits WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) "
+                    "AND key = ?", (guild_id, c.key),
+                    {"guild_id": guild_id, "key": c.key, "name": c.name, "location": c.location,
+                     "country": c.country, "timezone": c.timezone, "length_km": c.length_km,
+                     "turns": c.turns, "aliases": "|".join(c.aliases), "source": c.source,
+                     "notes": c.notes},
+                )
+            for e in catalog.events:
+                await self._import_event(db, summary, e, guild_id, series_ids[e.series],
+                                         circuit_ids[e.circuit])
+        return summary
+
+    async def _upsert(
+        self, db: aiosqlite.Connection, summary: ImportSummary, kind: str, select: str,
+        params: Sequence[Any], values: dict[str, Any],
+    ) -> int:
+        async with db.execute(select, params) as cur:
+            row = await cur.fetchone()
+        columns = list(values)
+        if row is None:
+            cur = await db.execute(
+                f"INSERT INTO {kind} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                [values[c] for c in columns],
+            )
+            summary.new[kind] += 1
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+        if all(row[c] == values[c] for c in columns):
+            summary.unchanged[kind] += 1
+        else:
+            await db.execute(
+                f"UPDATE {kind} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+                [*(values[c] for c in columns), row["id"]],
+            )
+            summary.changed[kind] += 1
+        return int(row["id"])
+
+    async def _import_event(
+        self, db: aiosqlite.Connection, summary: ImportSummary, e: EventRecord,
+        guild_id: int | None, series_id: int, circuit_id: int,
+    ) -> None:
+        values = {
+            "guild_id": guild_id, "key": e.key, "series_id": series_id, "circuit_id": circuit_id,
+            "season": e.season, "name": e.name, "edition": e.edition, "length": e.length,
+            "status": e.status, "info_url": e.info_url, "watch_url": e.watch_url,
+            "source": e.source, "notes": e.notes,
+        }
+        async with db.execute(
+            "SELECT * FROM events WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) AND key = ?",
+            (guild_id, e.key),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            event_id = int(row["id"])
+            before = await self._event_snapshot(db, event_id)
+            if all(row[c] == values[c] for c in values) and before == _record_snapshot(e):
+                summary.unchanged["events"] += 1
+                return
+            await db.execute(
+                f"UPDATE events SET {', '.join(f'{c} = ?' for c in values)}, "
+                "version = version + 1 WHERE id = ?",
+                [*values.values(), event_id],
+            )
+            summary.changed["events"] += 1
+        else:
+            columns = list(values)
+            cur = await db.execute(
+                f"INSERT INTO events ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                list(values.values()),
+            )
+            assert cur.lastrowid is not None
+            event_id = cur.lastrowid
+            summary.new["events"] += 1
+        await self._replace_event_details(db, event_id, e)
+
+    async def _replace_event_details(
+        self, db: aiosqlite.Connection, event_id: int, e: EventRecord
+    ) -> None:
+        # Sessions are updated in place by key so their ids (which reminders
+        # point at) survive a re-import; entries and results are replaced whole.
+        keys = [s.key for s in e.sessions]
+        await db.execute(
+            f"DELETE FROM sessions WHERE event_id = ? AND key NOT IN ({', '.join('?' * len(keys))})"
+            if keys else "DELETE FROM sessions WHERE event_id = ?",
+            [event_id, *keys],
+        )
+        for s in e.sessions:
+            await db.execute(
+                "INSERT INTO sessions (event_id, key, kind, start_at, local_date, sort_at, "
+                "horizon_at, duration_minutes, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (event_id, key) DO UPDATE SET kind = excluded.kind, "
+                "start_at = excluded.start_at, local_date = excluded.local_date, "
+                "sort_at = excluded.sort_at, horizon_at = excluded.horizon_at, "
+                "duration_minutes = excluded.duration_minutes, notes = excluded.notes",
+                (event_id, s.key, s.kind, s.start_at, s.local_date, s.sort_at, s.horizon_at,
+                 s.duration_minutes, s.notes),
+            )
+        await db.execute("DELETE FROM entries WHERE event_id = ?", (event_id,))
+        for position, entry in enumerate(e.entries):
+            cur = await db.execute(
+                "INSERT INTO entries (event_id, number, class, team, car, position, source, "
+                "notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, entry.number, entry.car_class, entry.team, entry.car, position,
+                 entry.source, entry.notes),
+            )
+            entry_id = cur.lastrowid
+            for order, name in enumerate(entry.drivers):
+                await db.execute(
+                    "INSERT INTO drivers (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,)
+                )
+                await db.execute(
+                    "INSERT INTO entry_drivers (entry_id, driver_id, position) "
+                    "SELECT ?, id, ? FROM drivers WHERE name = ?",
+                    (entry_id, order, name),
+                )
+        await db.execute("DELETE FROM results WHERE event_id = ?", (event_id,))
+        for r in e.results:
+            await db.execute(
+                "INSERT INTO results (event_id, class, position, number, description, source) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (event_id, r.car_class, r.position, r.number, r.description, r.source),
+            )
+
+    async def _event_snapshot(self, db: aiosqlite.Connection, event_id: int) -> tuple[Any, ...]:
+        async with db.execute(
+            "SELECT key, kind, start_at, local_date, sort_at, horizon_at, duration_minutes, notes "
+            "FROM sessions WHERE event_id = ? ORDER BY id", (event_id,),
+        ) as cur:
+            sessions = sorted(tuple(r) for r in await cur.fetchall())
+        async with db.execute(
+            "SELECT id, number, class, team, car, source, notes FROM entries "
+            "WHERE event_id = ? ORDER BY position", (event_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        drivers = await self._drivers_for([int(r["id"]) for r in rows])
+        entries = [
+            (*tuple(r)[1:], "|".join(drivers[int(r["id"])]) if int(r["id"]) in drivers else None)
+            for r in rows
+        ]
+        async with db.execute(
+            "SELECT class, position, number, description, source FROM results "
+            "WHERE event_id = ? ORDER BY class, position", (event_id,),
+        ) as cur:
+            results = [tuple(r) for r in await cur.fetchall()]
+        return (sessions, entries, results)
+
+    # ------------------------------------------------------------------ reads
+
+    async def series(self) -> list[Series]:
+        async with self._db.execute("SELECT code, name FROM series ORDER BY code") as cur:
+            return [Series(r["code"], r["name"]) for r in await cur.fetchall()]
+
+    async def circuits(self, scope: Scope) -> list[Circuit]:
+        async with self._db.execute(
+            f"SELECT * FROM circuits e WHERE {_IN_SCOPE} ORDER BY name", (scope.guild_id,)
+        ) as cur:
+            return [_circuit(r) for r in await cur.fetchall()]
+
+    async def upcoming_event_ids(
+        self, scope: Scope, after: datetime, *, series: str | None = None, limit: int = 10
+    ) -> list[int]:
+        """Events with a session still to come after ``after``, soonest first.
+
+        Cancelled events are left out; postponed ones stay when they have a date.
+        """
+        sql, params = self.upcoming_sql(scope, after, series=series)
+        found: list[int] = []
+        async with self._db.execute(sql, params) as cur:
+            # Sessions come soonest first; the first ``limit`` distinct events win.
+            async for row in cur:
+                event_id = int(row["event_id"])
+                if event_id not in found:
+                    found.append(event_id)
+                    if len(found) == limit:
+                        break
+        return found
+
+    @staticmethod
+    def upcoming_sql(
+        scope: Scope, after: datetime, *, series: str | None = None
+    ) -> tuple[str, list[Any]]:
+        # CROSS JOIN keeps sessions as the outer loop in SQLite, so the range on
+        # sessions_by_horizon drives the query instead of a walk over every
+        # catalog event (plain SQL all the same: PostgreSQL reads it as a join).
+        sql = (
+            "SELECT s.event_id FROM sessions s CROSS JOIN events e "
+            + ("JOIN series sr ON sr.id = e.series_id " if series else "")
+            + f"WHERE e.id = s.event_id AND s.horizon_at > ? AND {_IN_SCOPE} "
+            "AND e.status != 'cancelled' "
+            + ("AND sr.code = ? " if series else "")
+            + "ORDER BY s.sort_at, s.event_id"
+        )
+        params: list[Any] = [to_iso_utc(after), scope.guild_id]
+        if series:
+            params.append(series)
+        return sql, params
+
+    async def last_raced_event_id(
+        self, scope: Scope, before: datetime, *, series: str | None = None
+    ) -> int | None:
+        """The event whose race most recently came to pass before ``before``."""
+        sql = (
+            "SELECT s.event_id FROM sessions s JOIN events e ON e.id = s.event_id "
+            "JOIN series sr ON sr.id = e.series_id "
+            f"WHERE s.kind = 'race' AND s.horizon_at <= ? AND {_IN_SCOPE} "
+            "AND e.status != 'cancelled' AND (? IS NULL OR sr.code = ?) "
+            "ORDER BY s.horizon_at DESC LIMIT 1"
+        )
+        async with self._db.execute(
+            sql, (to_iso_utc(before), scope.guild_id, series, series)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row["event_id"]) if row else None
+
+    async def events_by_id(self, scope: Scope, ids: Iterable[int]) -> list[Event]:
+        """Full events (with sessions) for ``ids`` that the scope may see, in ``ids`` order."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        marks = ", ".join("?" for _ in wanted)
+        events = await self._load_events(
+            f"e.id IN ({marks}) AND {_IN_SCOPE}", [*wanted, scope.guild_id]
+        )
+        by_id = {e.id: e for e in events}
+        return [by_id[i] for i in wanted if i in by_id]
+
+    async def event(self, scope: Scope, event_id: int) -> Event | None:
+        found = await self.events_by_id(scope, [event_id])
+        return found[0] if found else None
+
+    async def events(
+        self, scope: Scope, *, series: str | None = None, season: int | None = None,
+        circuit_id: int | None = None,
+    ) -> list[Event]:
+        """Every event the scope sees, optionally one series, season and/or circuit,
+        in date order."""
+        return await self._load_events(
+            f"{_IN_SCOPE} AND (? IS NULL OR sr.code = ?) AND (? IS NULL OR e.season = ?) "
+            "AND (? IS NULL OR e.circuit_id = ?)",
+            [scope.guild_id, series, series, season, season, circuit_id, circuit_id],
+        )
+
+    async def seasons(self, scope: Scope, series: str | None = None) -> list[int]:
+        async with self._db.execute(
+            "SELECT DISTINCT e.season FROM events e JOIN series sr ON sr.id = e.series_id "
+            f"WHERE {_IN_SCOPE} AND (? IS NULL OR sr.code = ?) ORDER BY e.season",
+            (scope.guild_id, series, series),
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+
+    async def _load_events(self, where: str, params: Sequence[Any]) -> list[Event]:
+        sql = (
+            "SELECT e.*, sr.code AS series_code, sr.name AS series_name, "
+            "c.id AS c_id, c.key AS c_key, c.name AS c_name, c.timezone AS c_timezone, "
+            "c.location AS c_location, c.country AS c_country, c.length_km AS c_length_km, "
+            "c.turns AS c_turns, c.aliases AS c_aliases, c.source AS c_source, "
+            "c.notes AS c_notes, "
+            "(SELECT MIN(sort_at) FROM sessions s WHERE s.event_id = e.id) AS first_at "
+            "FROM events e JOIN series sr ON sr.id = e.series_id "
+            "JOIN circuits c ON c.id = e.circuit_id "
+            f"WHERE {where} "
+            # Events with no date at all (a postponement with no new date) sort last.
+            "ORDER BY first_at IS NULL, first_at, e.season, e.name"
+        )
+        async with self._db.execute(sql, params) as cur:
+            rows = await cur.fetchall()
+        if not rows:
+            return []
+        ids = [int(r["id"]) for r in rows]
+        sessions = await self._sessions_for(ids)
+        return [_event(r, sessions.get(int(r["id"]), ())) for r in rows]
+
+    async def _sessions_for(self, event_ids: list[int]) -> dict[int, tuple[Session, ...]]:
+        marks = ", ".join("?" for _ in event_ids)
+        async with self._db.execute(
+            f"SELECT * FROM sessions WHERE event_id IN ({marks}) "
+            "ORDER BY event_id, sort_at IS NULL, sort_at, id",
+            event_ids,
+        ) as cur:
+            rows = await cur.fetchall()
+        grouped: dict[int, list[Session]] = {}
+        for r in rows:
+            grouped.setdefault(int(r["event_id"]), []).append(_session(r))
+        return {k: tuple(v) for k, v in grouped.items()}
+
+    async def entries(self, scope: Scope, event_id: int) -> list[Entry]:
+        """The entry list of one event (empty when the scope may not see it)."""
+        async with self._db.execute(
+            "SELECT en.* FROM entries en JOIN events e ON e.id = en.event_id "
+            f"WHERE en.event_id = ? AND {_IN_SCOPE} ORDER BY en.position",
+            (event_id, scope.guild_id),
+        ) as cur:
+            rows = await cur.fetchall()
+        drivers = await self._drivers_for([int(r["id"]) for r in rows])
+        return [_entry(r, drivers.get(int(r["id"]), ())) for r in rows]
+
+    async def _drivers_for(self, entry_ids: list[int]) -> dict[int, tuple[str, ...]]:
+        if not entry_ids:
+            return {}
+        marks = ", ".join("?" for _ in entry_ids)
+        async with self._db.execute(
+            "SELECT ed.entry_id, d.name FROM entry_drivers ed JOIN drivers d ON d.id = ed.driver_id "
+            f"WHERE ed.entry_id IN ({marks}) ORDER BY ed.entry_id, ed.position",
+            entry_ids,
+        ) as cur:
+            rows = await cur.fetchall()
+        grouped: dict[int, list[str]] = {}
+        for r in rows:
+            grouped.setdefault(int(r["entry_id"]), []).append(str(r["name"]))
+        return {k: tuple(v) for k, v in grouped.items()}
+
+    async def results(self, scope: Scope, event_id: int) -> list[Result]:
+        async with self._db.execute(
+            "SELECT r.* FROM results r JOIN events e ON e.id = r.event_id "
+            f"WHERE r.event_id = ? AND {_IN_SCOPE} ORDER BY r.class = 'Overall' DESC, r.class, "
+            "r.position",
+            (event_id, scope.guild_id),
+        ) as cur:
+            return [
+                Result(r["class"], int(r["position"]), r["number"], r["description"], r["source"])
+                for r in await cur.fetchall()
+            ]
+
+    async def driver_names(self, scope: Scope) -> list[str]:
+        async with self._db.execute(
+            "SELECT DISTINCT d.name FROM drivers d JOIN entry_drivers ed ON ed.driver_id = d.id "
+            "JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id "
+            f"WHERE {_IN_SCOPE} ORDER BY d.name",
+            (scope.guild_id,),
+        ) as cur:
+            return [str(r[0]) for r in await cur.fetchall()]
+
+    async def entries_of_driver(self, scope: Scope, name: str) -> list[tuple[int, Entry]]:
+        """(event id, entry) for every entry the named driver is in, oldest event first."""
+        async with self._db.execute(
+            "SELECT en.*, en.event_id AS ev FROM entries en "
+            "JOIN entry_drivers ed ON ed.entry_id = en.id JOIN drivers d ON d.id = ed.driver_id "
+            f"JOIN events e ON e.id = en.event_id WHERE d.name = ? AND {_IN_SCOPE} "
+            "ORDER BY e.season, e.id",
+            (name, scope.guild_id),
+        ) as cur:
+            rows = await cur.fetchall()
+        drivers = await self._drivers_for([int(r["id"]) for r in rows])
+        return [(int(r["ev"]), _entry(r, drivers.get(int(r["id"]), ()))) for r in rows]
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration file. Comments are dropped first (they may hold
+    ';'); our migrations keep '--' out of string literals."""
+    code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    return [s.strip() for s in code.split(";") if s.strip()]
+
+
+def _record_snapshot(e: EventRecord) -> tuple[Any, ...]:
+    sessions = sorted(
+        (s.key, s.kind, s.start_at, s.local_date, s.sort_at, s.horizon_at, s.duration_minutes,
+         s.notes)
+        for s in e.sessions
+    )
+    entries = [
+        (en.number, en.car_class, en.team, en.car, en.source, en.notes,
+         "|".join(en.drivers) if en.drivers else None)
+        for en in e.entries
+    ]
+    results = sorted(
+        (r.car_class, r.position, r.number, r.description, r.source) for r in e.results
+    )
+    return (sessions, entries, results)
+
+
+def _circuit(r: aiosqlite.Row, prefix: str = "") -> Circuit:
+    def col(name: str) -> Any:
+        return r[prefix + name]
+
+    aliases = col("aliases") or ""
+    return Circuit(
+        id=int(col("id")), key=col("key"), name=col("name"), timezone=col("timezone"),
+        location=col("location"), country=col("country"), length_km=col("length_km"),
+        turns=col("turns"), aliases=tuple(a for a in aliases.split("|") if a),
+        source=col("source"), notes=col("notes"),
+    )
+
+
+def _session(r: aiosqlite.Row) -> Session:
+    return Session(
+        id=int(r["id"]),
+        kind=SessionKind(r["kind"]),
+        start=from_iso_utc(r["start_at"]) if r["start_at"] else None,
+        local_date=date.fromisoformat(r["local_date"]) if r["local_date"] else None,
+        duration_minutes=r["duration_minutes"],
+        notes=r["notes"],
+    )
+
+
+def _event(r: aiosqlite.Row, sessions: tuple[Session, ...]) -> Event:
+    return Event(
+        id=int(r["id"]), key=r["key"], guild_id=r["guild_id"],
+        series=Series(r["series_code"], r["series_name"]),
+        circuit=_circuit(r, prefix="c_"),
+        season=int(r["season"]), name=r["name"], edition=r["edition"], length=r["length"],
+        status=EventStatus(r["status"]), info_url=r["info_url"], watch_url=r["watch_url"],
+        source=r["source"], notes=r["notes"], sessions=sessions,
+    )
+
+
+def _entry(r: aiosqlite.Row, drivers: tuple[str, ...]) -> Entry:
+    return Entry(
+        id=int(r["id"]), number=r["number"], car_class=r["class"], team=r["team"], car=r["car"],
+        drivers=drivers, source=r["source"], notes=r["notes"],
+    )

@@ -1,0 +1,61 @@
+"""Shared fixtures: a real SQLite file per test, seeded from the shipped catalog."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from fanbot.answers.context import Asker, Lookups
+from fanbot.clock import FixedClock
+from fanbot.config import catalog_path
+from fanbot.domain.localtime import parse_instant
+from fanbot.store import Scope, Store
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "fanbot.sqlite3"
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(db_path, seed=catalog_path())
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def empty_store(db_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(db_path)
+    yield opened
+    await opened.close()
+
+
+AskerFactory = Callable[..., Asker]
+
+
+@pytest.fixture
+def asker(store: Store) -> AskerFactory:
+    lookups = Lookups(store)
+
+    def make(at: str | datetime, guild_id: int | None = None) -> Asker:
+        instant = parse_instant(at) if isinstance(at, str) else at
+        return Asker(store, Scope(guild_id), FixedClock(instant), lookups)
+
+    return make
+
+
+async def dump(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to prove that something changed nothing."""
+    out: dict[str, list[tuple[object, ...]]] = {}
+    async with store._db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    ) as cur:
+        tables = [r[0] for r in await cur.fetchall()]
+    for table in tables:
+        async with store._db.execute(f"SELECT * FROM {table} ORDER BY 1") as cur:
+            out[table] = [tuple(r) for r in await cur.fetchall()]
+    return out
