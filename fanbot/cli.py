@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fanbot.answers.calendar import race, schedule
 from fanbot.answers.context import Asker, Lookups
 from fanbot.answers.errors import AnswerError
-from fanbot.answers.calendar import race, schedule
 from fanbot.answers.nextrace import next_race
 from fanbot.answers.people import circuit, driver, lineup
 from fanbot.clock import Clock, FixedClock, SystemClock
@@ -61,7 +61,8 @@ def _render_help(_: Any, style: TextStyle) -> str:
     tr = style.tr
     lines = [tr("fanbot answers these commands:")]
     for spec in COMMANDS.values():
-        lines.append(f"  {spec.usage()}\n      {tr(spec.description)} — {tr('e.g.')} {spec.example}")
+        example = tr("e.g.")
+        lines.append(f"  {spec.usage()}\n      {tr(spec.description)} — {example} {spec.example}")
     return "\n".join(lines)
 
 
@@ -73,8 +74,14 @@ CONSOLE["help"] = ConsoleCommand(_help_answer, _render_help)
 
 
 async def answer_line(
-    store: Store, line: str, *, clock: Clock, style: TextStyle, as_json: bool,
-    guild_id: int | None = None, lookups: Lookups | None = None,
+    store: Store,
+    line: str,
+    *,
+    clock: Clock,
+    style: TextStyle,
+    as_json: bool,
+    guild_id: int | None = None,
+    lookups: Lookups | None = None,
 ) -> tuple[int, str]:
     """(exit code, output) for one console command line."""
     try:
@@ -139,8 +146,12 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     store = await open_store(settings, args.db)
     try:
         code, out = await answer_line(
-            store, args.command, clock=_clock(args.at),
-            style=TextStyle(args.locale, args.tz), as_json=args.json, guild_id=args.guild,
+            store,
+            args.command,
+            clock=_clock(args.at),
+            style=TextStyle(args.locale, args.tz),
+            as_json=args.json,
+            guild_id=args.guild,
         )
     finally:
         await store.close()
@@ -164,8 +175,13 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
             if not line.strip():
                 continue
             _, out = await answer_line(
-                store, line, clock=_clock(args.at), style=style, as_json=args.json,
-                guild_id=args.guild, lookups=lookups,
+                store,
+                line,
+                clock=_clock(args.at),
+                style=style,
+                as_json=args.json,
+                guild_id=args.guild,
+                lookups=lookups,
             )
             print(out)
     finally:
@@ -195,7 +211,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             "https://discord.com/developers/applications, add a bot, copy its token into "
             ".env as DISCORD_TOKEN=... (see .env.example), and invite the bot with the "
             "applications.commands and bot scopes.\n"
-            "Without a token you can still ask questions offline: fanbot ask \"/nextrace\"",
+            'Without a token you can still ask questions offline: fanbot ask "/nextrace"',
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -216,8 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if getattr(args, "tz", None) and not is_known_zone(args.tz):
-        print(f"fanbot: --tz {args.tz!r} is not an IANA time zone (e.g. Europe/Paris)",
-              file=sys.stderr)
+        print(f"fanbot: --tz {args.tz!r} is not an IANA time zone (e.g. Europe/Paris)", file=sys.stderr)
         return EXIT_USAGE
     try:
         if args.action == "ask":

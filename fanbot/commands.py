@@ -39,34 +39,46 @@ COMMANDS: dict[str, CommandSpec] = {
     c.name: c
     for c in (
         CommandSpec(
-            "nextrace", N_("The next race and its sessions, in your time zone."),
+            "nextrace",
+            N_("The next race and its sessions, in your time zone."),
             "/nextrace series:WEC",
             (OptionSpec("series", N_("Only this series (WEC, IMSA, ...)")),),
         ),
         CommandSpec(
-            "schedule", N_("A season's calendar."), "/schedule series:IMSA season:2026",
-            (OptionSpec("series", N_("Only this series (WEC, IMSA, ...)")),
-             OptionSpec("season", N_("The season (year)"))),
+            "schedule",
+            N_("A season's calendar."),
+            "/schedule series:IMSA season:2026",
+            (
+                OptionSpec("series", N_("Only this series (WEC, IMSA, ...)")),
+                OptionSpec("season", N_("The season (year)")),
+            ),
         ),
         CommandSpec(
-            "race", N_("One event in full: sessions, circuit, length, results."),
+            "race",
+            N_("One event in full: sessions, circuit, length, results."),
             "/race event:Le Mans 2025",
             (OptionSpec("event", N_("The event's name"), required=True),),
         ),
         CommandSpec(
-            "lineup", N_("An event's entry list, by class."),
+            "lineup",
+            N_("An event's entry list, by class."),
             "/lineup event:petit lemans 2012 class:P1",
-            (OptionSpec("event", N_("The event's name"), required=True),
-             OptionSpec("class", N_("Only this class")),
-             OptionSpec("team", N_("Only this team"))),
+            (
+                OptionSpec("event", N_("The event's name"), required=True),
+                OptionSpec("class", N_("Only this class")),
+                OptionSpec("team", N_("Only this team")),
+            ),
         ),
         CommandSpec(
-            "circuit", N_("A circuit: where it is, its local time, its races."),
+            "circuit",
+            N_("A circuit: where it is, its local time, its races."),
             "/circuit circuit:Road Atlanta",
             (OptionSpec("circuit", N_("The circuit's name"), required=True),),
         ),
         CommandSpec(
-            "driver", N_("A driver's entries."), "/driver driver:Romain Dumas",
+            "driver",
+            N_("A driver's entries."),
+            "/driver driver:Romain Dumas",
             (OptionSpec("driver", N_("The driver's name"), required=True),),
         ),
         CommandSpec("help", N_("What fanbot can do."), "/help"),
@@ -100,9 +112,7 @@ def parse_command_line(line: str) -> ParsedCommand:
         raise CommandLineError(f"Unknown command /{name or '?'}. Commands: {known}.")
     allowed = {o.name for o in spec.options}
     rest = rest.strip()
-    markers = [
-        m for m in _OPTION_LIKE.finditer(rest) if m.group(1) in allowed or m.start() == 0
-    ]
+    markers = [m for m in _OPTION_LIKE.finditer(rest) if m.group(1) in allowed or m.start() == 0]
     if rest and (not markers or markers[0].start() != 0):
         raise CommandLineError(_options_help(spec, f"Cannot read “{rest}”."))
     options: dict[str, str] = {}
@@ -111,7 +121,7 @@ def parse_command_line(line: str) -> ParsedCommand:
         if option not in allowed:
             raise CommandLineError(_options_help(spec, f"/{name} has no option “{option}”."))
         end = markers[i + 1].start() if i + 1 < len(markers) else len(rest)
-        value = rest[marker.end():end].strip()
+        value = rest[marker.end() : end].strip()
         if option in options:
             raise CommandLineError(_options_help(spec, f"Option “{option}” is given twice."))
         if not value:

@@ -43,14 +43,30 @@ STATUS = {("WEC", 2026, "Qatar Airways Qatar 1812 km"): "postponed"}
 # Results recorded in facts.md (section 1 for 2012, section 3 and 4 for the others).
 RESULTS = {
     ("ALMS", 2012): [
-        {"class": "Overall", "position": 1, "number": "12",
-         "description": "Rebellion Racing Lola B12/60-Toyota (Jani / Prost / Belicchi)"},
-        {"class": "Overall", "position": 2, "number": "055",
-         "description": "Level 5 Motorsports HPD ARX-03b (Tucker / Bouchut / Díaz)"},
-        {"class": "Overall", "position": 3, "number": "37",
-         "description": "Conquest Endurance Morgan-Nissan (Heinemeier Hansson / Plowman / Lux)"},
-        {"class": "GT", "position": 1, "number": None,
-         "description": "Extreme Speed Motorsports Ferrari 458 (Sharp / van Overbeek / Vilander)"},
+        {
+            "class": "Overall",
+            "position": 1,
+            "number": "12",
+            "description": "Rebellion Racing Lola B12/60-Toyota (Jani / Prost / Belicchi)",
+        },
+        {
+            "class": "Overall",
+            "position": 2,
+            "number": "055",
+            "description": "Level 5 Motorsports HPD ARX-03b (Tucker / Bouchut / Díaz)",
+        },
+        {
+            "class": "Overall",
+            "position": 3,
+            "number": "37",
+            "description": "Conquest Endurance Morgan-Nissan (Heinemeier Hansson / Plowman / Lux)",
+        },
+        {
+            "class": "GT",
+            "position": 1,
+            "number": None,
+            "description": "Extreme Speed Motorsports Ferrari 458 (Sharp / van Overbeek / Vilander)",
+        },
     ],
 }
 WINNER = re.compile(r"[Ww]inner (#\d+ .+?)(?:[.;](?:\s|$)|$)")
@@ -88,11 +104,20 @@ def main(source: Path, target: Path) -> None:
     circuits = []
     for c in raw["circuits"]:
         key, aliases = CIRCUIT_KEYS[c["name"]]
-        circuits.append({
-            "key": key, "name": c["name"], "aliases": aliases, "location": c["location"],
-            "country": c["country"], "timezone": c["timezone"], "length_km": c["length_km"],
-            "turns": c["turns"], "source": c["source"], "notes": c.get("notes"),
-        })
+        circuits.append(
+            {
+                "key": key,
+                "name": c["name"],
+                "aliases": aliases,
+                "location": c["location"],
+                "country": c["country"],
+                "timezone": c["timezone"],
+                "length_km": c["length_km"],
+                "turns": c["turns"],
+                "source": c["source"],
+                "notes": c.get("notes"),
+            }
+        )
     events = []
     for e in raw["events"]:
         circuit_key = CIRCUIT_KEYS[e["circuit"]][0]
@@ -102,34 +127,59 @@ def main(source: Path, target: Path) -> None:
         sessions = []
         for s in e["sessions"]:
             time = s["start_local"][11:16] if s.get("start_local") else None
-            sessions.append({
-                "kind": s["kind"], "date": s["date"], "time": time,
-                "duration_minutes": duration_minutes(s.get("duration")),
-                "notes": s.get("duration"),
-            })
+            sessions.append(
+                {
+                    "kind": s["kind"],
+                    "date": s["date"],
+                    "time": time,
+                    "duration_minutes": duration_minutes(s.get("duration")),
+                    "notes": s.get("duration"),
+                }
+            )
         results = list(RESULTS.get((e["series"], e["season"]), []))
         if not results and e.get("notes"):
             won = WINNER.search(e["notes"])
             if won:
-                results = [{"class": "Overall", "position": 1,
-                            "number": won.group(1).split()[0].lstrip("#"),
-                            "description": CITATION.sub("", won.group(1).split(" ", 1)[1])}]
+                results = [
+                    {
+                        "class": "Overall",
+                        "position": 1,
+                        "number": won.group(1).split()[0].lstrip("#"),
+                        "description": CITATION.sub("", won.group(1).split(" ", 1)[1]),
+                    }
+                ]
         entries = [
-            {"number": en["number"], "class": en["class"], "team": en["team"], "car": en["car"],
-             "drivers": en["drivers"], "source": en["source"], "notes": en.get("notes")}
+            {
+                "number": en["number"],
+                "class": en["class"],
+                "team": en["team"],
+                "car": en["car"],
+                "drivers": en["drivers"],
+                "source": en["source"],
+                "notes": en.get("notes"),
+            }
             for en in raw["entries"]
             if en["event"] == e["name"] and e["season"] == 2012
         ]
-        events.append({
-            "key": key, "series": e["series"], "season": e["season"], "name": e["name"],
-            "circuit": circuit_key, "edition": edition(e["name"]),
-            "length": race["duration"].split(UNCHANGED_NOTE)[0] if race and race["duration"]
-            else None,
-            "status": STATUS.get((e["series"], e["season"], e["name"]), "scheduled"),
-            "info_url": None, "watch_url": None,
-            "source": e["source"], "notes": e.get("notes"),
-            "sessions": sessions, "entries": entries, "results": results,
-        })
+        events.append(
+            {
+                "key": key,
+                "series": e["series"],
+                "season": e["season"],
+                "name": e["name"],
+                "circuit": circuit_key,
+                "edition": edition(e["name"]),
+                "length": race["duration"].split(UNCHANGED_NOTE)[0] if race and race["duration"] else None,
+                "status": STATUS.get((e["series"], e["season"], e["name"]), "scheduled"),
+                "info_url": None,
+                "watch_url": None,
+                "source": e["source"],
+                "notes": e.get("notes"),
+                "sessions": sessions,
+                "entries": entries,
+                "results": results,
+            }
+        )
     catalog = {
         "format": "fanbot-catalog/1",
         "about": "fanbot's shipped catalog. Facts and their sources: see data/README.md.",

@@ -51,11 +51,35 @@ def asker(store: Store) -> AskerFactory:
 async def dump(store: Store) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table, to prove that something changed nothing."""
     out: dict[str, list[tuple[object, ...]]] = {}
-    async with store._db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-    ) as cur:
+    async with store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") as cur:
         tables = [r[0] for r in await cur.fetchall()]
     for table in tables:
         async with store._db.execute(f"SELECT * FROM {table} ORDER BY 1") as cur:
             out[table] = [tuple(r) for r in await cur.fetchall()]
     return out
+
+
+@pytest.fixture
+def bot_clock() -> FixedClock:
+    """The bot's "now"; tests move it by setting ``instant``."""
+    return FixedClock(parse_instant("2012-10-01T00:00:00Z"))
+
+
+@pytest.fixture
+def simcord_bot(db_path: Path, bot_clock: FixedClock):
+    from fanbot.bot.app import FanBot
+
+    return FanBot(db_path, clock=bot_clock)
+
+
+@pytest.fixture
+async def world(simcord_env, bot_clock):
+    from tests.bot_world import World
+
+    env = simcord_env
+    guild = env.create_guild("Endurance fans")
+    channel = guild.create_text_channel("general")
+    alice = guild.add_member(env.create_user("alice"))
+    bob = guild.add_member(env.create_user("bob"))
+    await env.bot.tree.sync()
+    return World(env, guild, channel, alice, bob, bot_clock)

@@ -10,7 +10,6 @@ from fanbot.config import catalog_path
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.store import Scope
 from fanbot.store.catalog_file import CatalogError, load_catalog_file, parse_catalog
-
 from tests.conftest import dump
 
 
@@ -21,8 +20,11 @@ def shipped() -> dict:
 async def test_shipped_catalog_imports_into_an_empty_database(empty_store):
     summary = await empty_store.import_catalog(load_catalog_file(catalog_path()))
     raw = shipped()
-    assert summary.new == {"series": len(raw["series"]), "circuits": len(raw["circuits"]),
-                           "events": len(raw["events"])}
+    assert summary.new == {
+        "series": len(raw["series"]),
+        "circuits": len(raw["circuits"]),
+        "events": len(raw["events"]),
+    }
     assert len(await empty_store.events(Scope.catalog())) == len(raw["events"])
 
 
@@ -62,23 +64,39 @@ def test_car_numbers_are_kept_as_text():
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda raw: raw["events"][3]["sessions"][1].__setitem__("time", "25:00"),
-         'events[3] "TotalEnergies 6 Hours of Spa-Francorchamps".sessions[1].time'),
-        (lambda raw: raw["events"][0].__setitem__("circuit", "nowhere"),
-         "events[0] \"Petit Le Mans powered by Mazda (15th running)\".circuit: unknown circuit key 'nowhere'"),
-        (lambda raw: raw["circuits"][0].__setitem__("timezone", "America/Atlantis"),
-         "circuits[0].timezone: 'America/Atlantis' is not an IANA time zone"),
-        (lambda raw: raw["events"][0]["entries"][1].__setitem__("number", 6),
-         'events[0] "Petit Le Mans powered by Mazda (15th running)".entries[1].number'),
-        (lambda raw: raw["events"][1].__setitem__("status", "maybe"),
-         'events[1] "Qatar Airways Qatar 1812 km".status'),
-        (lambda raw: raw["events"][1].__setitem__("watch_url", "javascript:alert(1)"),
-         'events[1] "Qatar Airways Qatar 1812 km".watch_url: must be an http(s) address'),
+        (
+            lambda raw: raw["events"][3]["sessions"][1].__setitem__("time", "25:00"),
+            'events[3] "TotalEnergies 6 Hours of Spa-Francorchamps".sessions[1].time',
+        ),
+        (
+            lambda raw: raw["events"][0].__setitem__("circuit", "nowhere"),
+            "events[0] \"Petit Le Mans powered by Mazda (15th running)\".circuit: unknown circuit key 'nowhere'",
+        ),
+        (
+            lambda raw: raw["circuits"][0].__setitem__("timezone", "America/Atlantis"),
+            "circuits[0].timezone: 'America/Atlantis' is not an IANA time zone",
+        ),
+        (
+            lambda raw: raw["events"][0]["entries"][1].__setitem__("number", 6),
+            'events[0] "Petit Le Mans powered by Mazda (15th running)".entries[1].number',
+        ),
+        (
+            lambda raw: raw["events"][1].__setitem__("status", "maybe"),
+            'events[1] "Qatar Airways Qatar 1812 km".status',
+        ),
+        (
+            lambda raw: raw["events"][1].__setitem__("watch_url", "javascript:alert(1)"),
+            'events[1] "Qatar Airways Qatar 1812 km".watch_url: must be an http(s) address',
+        ),
         # 02:30 on the US spring-forward night does not exist at Sebring.
-        (lambda raw: raw["events"][18]["sessions"][1].update(date="2026-03-08", time="02:30"),
-         'events[18] "Mobil 1 Twelve Hours of Sebring (73rd)".sessions[1].time: 2026-03-08 02:30 does not exist'),
-        (lambda raw: raw["events"].append(copy.deepcopy(raw["events"][0])),
-         "events: key 'alms-2012-petit-le-mans-powered-by-mazda' appears twice"),
+        (
+            lambda raw: raw["events"][18]["sessions"][1].update(date="2026-03-08", time="02:30"),
+            'events[18] "Mobil 1 Twelve Hours of Sebring (73rd)".sessions[1].time: 2026-03-08 02:30 does not exist',
+        ),
+        (
+            lambda raw: raw["events"].append(copy.deepcopy(raw["events"][0])),
+            "events: key 'alms-2012-petit-le-mans-powered-by-mazda' appears twice",
+        ),
     ],
 )
 async def test_a_bad_file_is_refused_whole_naming_entry_and_field(store, tmp_path: Path, mutate, expected):

@@ -15,8 +15,12 @@ from fanbot.config import catalog_path
 def fanbot(*args: str, db: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "FANBOT_DB": str(db), "DISCORD_TOKEN": "", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "fanbot.cli", *args], capture_output=True, text=True,
-        env=full_env, timeout=60, cwd=db.parent,
+        [sys.executable, "-m", "fanbot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+        cwd=db.parent,
     )
 
 
@@ -27,13 +31,15 @@ def test_ask_json_nextrace_before_petit_le_mans(tmp_path):
     assert answer["event"]["name"].startswith("Petit Le Mans")
     assert answer["event"]["circuit"]["name"] == "Michelin Raceway Road Atlanta"
     assert [(s["kind"], s["start"]) for s in answer["to_come"]] == [
-        ("qualifying", "2012-10-19T18:00:00Z"), ("race", "2012-10-20T15:30:00Z"),
+        ("qualifying", "2012-10-19T18:00:00Z"),
+        ("race", "2012-10-20T15:30:00Z"),
     ]
 
 
 def test_ask_text_with_a_display_zone(tmp_path):
-    run = fanbot("ask", "--at", "2012-10-01T00:00:00Z", "--tz", "Europe/Paris", "/nextrace",
-                 db=tmp_path / "f.db")
+    run = fanbot(
+        "ask", "--at", "2012-10-01T00:00:00Z", "--tz", "Europe/Paris", "/nextrace", db=tmp_path / "f.db"
+    )
     assert run.returncode == 0, run.stderr
     assert "Race: Sat 20 Oct 2012, 17:30 CEST" in run.stdout
 
@@ -90,3 +96,35 @@ def test_bad_command_lines_are_clear_errors_listing_the_options(line, problem):
     assert problem in str(err.value)
     if "Unknown command" not in problem:
         assert "Usage: /" in str(err.value)
+
+
+def test_ask_answers_every_fan_command(tmp_path):
+    db = tmp_path / "f.db"
+    lineup = fanbot("ask", "/lineup event:petit lemans 2012 class:P1", db=db)
+    assert (
+        "#6 Muscle Milk Pickett Racing — HPD ARX-03a (Honda): Klaus Graf, Lucas Luhr, Romain Dumas"
+        in lineup.stdout
+    )
+    circuit = fanbot("ask", "--json", "/circuit circuit:Road atlanta", db=db)
+    assert json.loads(circuit.stdout)["answer"]["circuit"]["timezone"] == "America/New_York"
+    schedule = fanbot("ask", "/schedule series:WEC season:2026", db=db)
+    assert schedule.stdout.count("\n  ") == 8 and "POSTPONED" in schedule.stdout
+    driver = fanbot("ask", "/driver driver:Lucas Luhr", db=db)
+    assert "with Klaus Graf, Romain Dumas" in driver.stdout
+    race = fanbot("ask", "/race event:petit lemans 2012", db=db)
+    assert "Overall P1: #12 Rebellion Racing" in race.stdout
+    for run in (lineup, circuit, schedule, driver, race):
+        assert run.returncode == 0, run.stderr
+
+
+def test_ask_in_french(tmp_path):
+    run = fanbot("ask", "--locale", "fr", "--at", "2012-10-01T00:00:00Z", "/nextrace", db=tmp_path / "f.db")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Prochaine course : Petit Le Mans")
+    assert "Course : sam. 20 oct. 2012" in run.stdout or "Course: sam. 20 oct. 2012" in run.stdout
+
+
+def test_ask_not_found_exits_1_with_suggestions(tmp_path):
+    run = fanbot("ask", "/race event:petit lemons 2021", db=tmp_path / "f.db")
+    assert run.returncode == 1
+    assert "No event matches “petit lemons 2021”. Did you mean:" in run.stderr

@@ -61,7 +61,10 @@ async def test_version_1_database_upgrades_in_place_with_nothing_lost(db_path):
 async def test_a_failed_migration_leaves_the_database_at_its_old_version(db_path, monkeypatch):
     old = await Store.open(db_path, upto_version=1)
     await old.close()
-    broken = [*migrations()[:1], (2, "CREATE TABLE results (id INTEGER PRIMARY KEY); SELECT nope FROM nowhere;")]
+    broken = [
+        *migrations()[:1],
+        (2, "CREATE TABLE results (id INTEGER PRIMARY KEY); SELECT nope FROM nowhere;"),
+    ]
     monkeypatch.setattr("fanbot.store.database.migrations", lambda: broken)
     with pytest.raises(aiosqlite.OperationalError):
         await Store.open(db_path)
@@ -81,7 +84,11 @@ async def test_next_sessions_query_uses_the_horizon_index_not_a_scan(store):
 
 def _guild_event(key, name, day):
     return {
-        "key": key, "series": "WEC", "season": 2027, "name": name, "circuit": "la-sarthe",
+        "key": key,
+        "series": "WEC",
+        "season": 2027,
+        "name": name,
+        "circuit": "la-sarthe",
         "sessions": [{"kind": "race", "date": day, "time": "16:00"}],
     }
 
@@ -94,8 +101,12 @@ def _catalog_with(*events):
 
 
 async def test_a_guild_sees_the_catalog_and_its_own_events_but_never_another_guilds(store):
-    await store.import_catalog(_catalog_with(_guild_event("club-a", "Club A night race", "2027-06-12")), guild_id=1)
-    await store.import_catalog(_catalog_with(_guild_event("club-b", "Club B night race", "2027-06-13")), guild_id=2)
+    await store.import_catalog(
+        _catalog_with(_guild_event("club-a", "Club A night race", "2027-06-12")), guild_id=1
+    )
+    await store.import_catalog(
+        _catalog_with(_guild_event("club-b", "Club B night race", "2027-06-13")), guild_id=2
+    )
 
     def names(events):
         return {e.name for e in events}
@@ -115,6 +126,8 @@ async def test_a_guild_sees_the_catalog_and_its_own_events_but_never_another_gui
 
 async def test_two_guilds_may_use_the_same_event_key(store):
     for guild in (1, 2):
-        await store.import_catalog(_catalog_with(_guild_event("club", "Club race", "2027-06-12")), guild_id=guild)
+        await store.import_catalog(
+            _catalog_with(_guild_event("club", "Club race", "2027-06-12")), guild_id=guild
+        )
     assert len(await store.events(Scope(1), season=2027)) == 1
     assert len(await store.events(Scope(2), season=2027)) == 1

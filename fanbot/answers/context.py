@@ -20,9 +20,7 @@ class Lookups:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._cache: OrderedDict[tuple[str, int | None], tuple[int, NameIndex[object]]] = (
-            OrderedDict()
-        )
+        self._cache: OrderedDict[tuple[str, int | None], tuple[int, NameIndex[object]]] = OrderedDict()
 
     def _cached(self, kind: str, scope: Scope) -> NameIndex[object] | None:
         hit = self._cache.get((kind, scope.guild_id))
@@ -40,7 +38,8 @@ class Lookups:
         index = self._cached("events", scope)
         if index is None:
             items: list[tuple[str, object, list[str]]] = []
-            for e in await self.store.events(scope):
+            # Most recent first: with no year typed, "spa" means the latest Spa.
+            for e in reversed(await self.store.events(scope)):
                 base = e.name.split(" (")[0]
                 label = f"{e.display_name} · {e.series.code}"
                 terms = [e.name, f"{base} {e.season}", e.key, f"{e.circuit.name} {e.season}"]
@@ -53,19 +52,19 @@ class Lookups:
     async def series(self, scope: Scope) -> NameIndex[object]:
         index = self._cached("series", scope)
         if index is None:
-            index = NameIndex.build(
-                [(s.code, s.code, [s.name]) for s in await self.store.series()]
-            )
+            index = NameIndex.build([(s.code, s.code, [s.name]) for s in await self.store.series()])
             self._keep("series", scope, index)
         return index
 
     async def circuits(self, scope: Scope) -> NameIndex[object]:
         index = self._cached("circuits", scope)
         if index is None:
-            index = NameIndex.build([
-                (c.name[:100], c.id, [c.key, *c.aliases, c.location or ""])
-                for c in await self.store.circuits(scope)
-            ])
+            index = NameIndex.build(
+                [
+                    (c.name[:100], c.id, [c.key, *c.aliases, c.location or ""])
+                    for c in await self.store.circuits(scope)
+                ]
+            )
             self._keep("circuits", scope, index)
         return index
 

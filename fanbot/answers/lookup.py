@@ -7,6 +7,7 @@ autocomplete answers from memory, well inside Discord's 3-second limit.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from typing import Generic, TypeVar
 from rapidfuzz import fuzz, process, utils
 
 T = TypeVar("T")
+
+YEAR = re.compile(r"\b(?:19|20|21)\d\d\b")
 
 # Below this score a name is not a match, only a suggestion.
 MATCH_SCORE = 80.0
@@ -49,24 +52,36 @@ class NameIndex(Generic[T]):
 
     @classmethod
     def build(cls, items: Sequence[tuple[str, T, Sequence[str]]]) -> NameIndex[T]:
-        return cls([
-            Candidate(label, value, tuple(fold(n) for n in (label, *names) if n))
-            for label, value, names in items
-        ])
+        return cls(
+            [
+                Candidate(label, value, tuple(fold(n) for n in (label, *names) if n))
+                for label, value, names in items
+            ]
+        )
 
     def ranked(self, query: str, limit: int = 25) -> list[tuple[Candidate[T], float]]:
-        """Candidates best first, at most one per candidate, with their scores."""
+        """Candidates best first, at most one per candidate, with their scores.
+
+        A year typed in the query ("le mans 2025") must appear in the label:
+        a wrong year is no match at all, not a near one.
+        """
         folded = fold(query)
+        years = set(YEAR.findall(folded))
+        allowed = [i for i, c in enumerate(self.candidates) if years <= set(YEAR.findall(fold(c.label)))]
         if not folded:
-            return [(c, 0.0) for c in self.candidates[:limit]]
+            return [(self.candidates[i], 0.0) for i in allowed[:limit]]
+        allowed_set = set(allowed)
         hits = process.extract(
-            folded, self._terms, scorer=_score, limit=max(limit * 4, 50),
+            folded,
+            self._terms,
+            scorer=_score,
+            limit=None,
             score_cutoff=SUGGEST_SCORE,
         )
         best: dict[int, float] = {}
         for _term, score, term_index in hits:
             owner = self._owner[term_index]
-            if score > best.get(owner, -1.0):
+            if owner in allowed_set and score > best.get(owner, -1.0):
                 best[owner] = float(score)
         order = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
         return [(self.candidates[i], s) for i, s in order[:limit]]
@@ -87,13 +102,18 @@ class NameIndex(Generic[T]):
         return None
 
     def suggestions(self, query: str, limit: int = 3) -> list[str]:
-        return [c.label for c, _ in self.ranked(query, limit)]
+        """The closest names; when a typed year matches nothing, the closest of any year."""
+        ranked = self.ranked(query, limit) or self.ranked(YEAR.sub(" ", fold(query)), limit)
+        return [c.label for c, _ in ranked]
 
 
 def _score(query: str, term: str, **kwargs: object) -> float:
     # WRatio copes with partial names ("spa" in "circuit de spa francorchamps")
     # and small typos ("petit lemans"); token_set_ratio with word order
-    # ("road atlanta michelin"). The better of the two wins.
-    cutoff = kwargs.get("score_cutoff")
-    del cutoff
-    return max(fuzz.WRatio(query, term), fuzz.token_set_ratio(query, term))
+    # ("road atlanta michelin"). A name that starts with what was typed beats
+    # one that merely contains it ("le mans" is the 24 Hours, not Petit Le Mans).
+    del kwargs
+    score = max(fuzz.WRatio(query, term), fuzz.token_set_ratio(query, term))
+    if term.startswith(query):
+        score += 5
+    return float(min(score, 105))

@@ -34,9 +34,7 @@ class Lineup:
 UNCLASSED = "—"
 
 
-async def lineup(
-    asker: Asker, event: str, car_class: str | None = None, team: str | None = None
-) -> Lineup:
+async def lineup(asker: Asker, event: str, car_class: str | None = None, team: str | None = None) -> Lineup:
     """The entry list grouped by class, in the order the catalog gives."""
     found = await asker.resolve_event(event)
     entries = await asker.store.entries(asker.scope, found.id)
@@ -80,11 +78,16 @@ async def circuit(asker: Asker, circuit: str) -> CircuitCard:
     events = await asker.store.events(asker.scope, circuit_id=found.id)
     now = asker.now
     done = [e for e in events if event_is_done(e, now)]
-    upcoming = [e for e in events if not event_is_done(e, now) and any(
-        s.local_date or s.start for s in e.sessions)]
+    upcoming = [
+        e for e in events if not event_is_done(e, now) and any(s.local_date or s.start for s in e.sessions)
+    ]
     return CircuitCard(
-        now, found, utc_to_local(now, found.timezone),
-        upcoming[0] if upcoming else None, done[-1] if done else None, len(events),
+        now,
+        found,
+        utc_to_local(now, found.timezone),
+        upcoming[0] if upcoming else None,
+        done[-1] if done else None,
+        len(events),
     )
 
 

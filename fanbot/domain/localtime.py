@@ -155,9 +155,7 @@ def parse_instant(text: str) -> datetime:
     except ValueError as exc:
         raise UnparseableTime(text) from exc
     if parsed.tzinfo is None:
-        raise LocalTimeError(
-            f"'{text}' has no time zone: add Z for UTC or an offset such as +02:00."
-        )
+        raise LocalTimeError(f"'{text}' has no time zone: add Z for UTC or an offset such as +02:00.")
     return parsed.astimezone(UTC)
 
 

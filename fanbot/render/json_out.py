@@ -31,6 +31,4 @@ def to_jsonable(value: Any) -> Any:
 
 
 def dumps(command: str, answer: Any) -> str:
-    return json.dumps(
-        {"command": command, "answer": to_jsonable(answer)}, ensure_ascii=False, indent=2
-    )
+    return json.dumps({"command": command, "answer": to_jsonable(answer)}, ensure_ascii=False, indent=2)

@@ -67,11 +67,15 @@ def render_next_race(answer: NextRace, style: TextStyle) -> str:
     tr = style.tr
     if answer.event is None:
         if answer.series:
-            head = tr("No {series} race is scheduled after {now}.", series=answer.series.code,
-                      now=format_local(answer.now, style.zone, style.locale))
+            head = tr(
+                "No {series} race is scheduled after {now}.",
+                series=answer.series.code,
+                now=format_local(answer.now, style.zone, style.locale),
+            )
         else:
-            head = tr("No race is scheduled after {now}.",
-                      now=format_local(answer.now, style.zone, style.locale))
+            head = tr(
+                "No race is scheduled after {now}.", now=format_local(answer.now, style.zone, style.locale)
+            )
         lines = [head]
         last = answer.last_event
         if last is not None:
@@ -81,13 +85,20 @@ def render_next_race(answer: NextRace, style: TextStyle) -> str:
                 when = format_local(race.start, last.circuit.timezone, style.locale)
             elif race and race.local_date:
                 when = format_day(race.local_date, style.locale)
-            lines.append(tr("Last race: {name} ({series}) at {circuit}, {when}.",
-                            name=last.display_name, series=last.series.code,
-                            circuit=last.circuit.name, when=when))
+            lines.append(
+                tr(
+                    "Last race: {name} ({series}) at {circuit}, {when}.",
+                    name=last.display_name,
+                    series=last.series.code,
+                    circuit=last.circuit.name,
+                    when=when,
+                )
+            )
         return "\n".join(lines)
     event = answer.event
     title = tr("Race weekend in progress") if answer.in_progress else tr("Next race")
-    lines = [f"{title}: " + event_heading(event, style)[0], *event_heading(event, style)[1:]]
+    heading = event_heading(event, style)
+    lines = [tr("{heading}: {name}", heading=title, name=heading[0]), *heading[1:]]
     for session in answer.done:
         lines.append("  ✓ " + session_line(session, event, style) + " — " + tr("done"))
     for session in answer.to_come:
@@ -108,16 +119,22 @@ def render_schedule(answer: Schedule, style: TextStyle) -> str:
     who = answer.series.code if answer.series else tr("All series")
     if not answer.rows:
         seasons = ", ".join(str(s) for s in answer.seasons) or "—"
-        return tr("No events for {who} in {season}. Seasons on record: {seasons}.",
-                  who=who, season=answer.season or "—", seasons=seasons)
+        return tr(
+            "No events for {who} in {season}. Seasons on record: {seasons}.",
+            who=who,
+            season=answer.season or "—",
+            seasons=seasons,
+        )
     lines = [tr("{who} — season {season}", who=who, season=answer.season)]
     for row in answer.rows:
         e = row.event
         mark = "✓" if row.done else "•"
         status = "" if e.status is EventStatus.SCHEDULED else f" [{tr(STATUS[e.status])}]"
         series = "" if answer.series else f"{e.series.code} · "
-        lines.append(f"  {mark} {_day(row.race_day, style)} — {series}{e.name} "
-                     f"({e.circuit.name}){status}" + (f" — {tr('done')}" if row.done else ""))
+        lines.append(
+            f"  {mark} {_day(row.race_day, style)} — {series}{e.name} "
+            f"({e.circuit.name}){status}" + (" — " + tr("done") if row.done else "")
+        )
     return "\n".join(lines)
 
 
@@ -125,8 +142,10 @@ def render_race(answer: RaceCard, style: TextStyle) -> str:
     tr = style.tr
     event = answer.event
     lines = event_heading(event, style)
-    lines.append(tr("Season {season}", season=event.season)
-                 + (" · " + tr("edition {n}", n=event.edition) if event.edition else ""))
+    lines.append(
+        tr("Season {season}", season=event.season)
+        + (" · " + tr("edition {n}", n=event.edition) if event.edition else "")
+    )
     for i, session in enumerate(event.sessions):
         mark = {"done": "✓", "to_come": "•"}.get(answer.session_state(i), "?")
         lines.append(f"  {mark} " + session_line(session, event, style))
@@ -166,8 +185,13 @@ def render_circuit(answer: CircuitCard, style: TextStyle) -> str:
     where = ", ".join(p for p in (c.location, c.country) if p)
     if where:
         lines.append(tr("Location: {where}", where=where))
-    lines.append(tr("Time zone: {zone} — local time now {time}", zone=c.timezone,
-                    time=format_local(answer.now, c.timezone, style.locale)))
+    lines.append(
+        tr(
+            "Time zone: {zone} — local time now {time}",
+            zone=c.timezone,
+            time=format_local(answer.now, c.timezone, style.locale),
+        )
+    )
     if c.length_km:
         lines.append(tr("Length: {km} km", km=f"{c.length_km:.3f}"))
     lines.append(tr("Turns: {n}", n=c.turns if c.turns else tr("unknown")))
@@ -176,7 +200,7 @@ def render_circuit(answer: CircuitCard, style: TextStyle) -> str:
             day = event.race.local_date if event.race else None
             lines.append(f"{label}: {event.display_name} ({event.series.code}), {_day(day, style)}")
         else:
-            lines.append(f"{label}: {tr('none on record')}")
+            lines.append(f"{label}: " + tr("none on record"))
     return "\n".join(lines)
 
 
@@ -187,6 +211,8 @@ def render_driver(answer: DriverCard, style: TextStyle) -> str:
         number = f"#{a.entry.number}" if a.entry.number is not None else "#?"
         team = ", ".join(p for p in (a.entry.team, a.entry.car) if p)
         with_whom = ", ".join(a.co_drivers) if a.co_drivers else "—"
-        lines.append(f"  {a.event.display_name} ({a.event.series.code}): {number} {team} — "
-                     + tr("with {names}", names=with_whom))
+        lines.append(
+            f"  {a.event.display_name} ({a.event.series.code}): {number} {team} — "
+            + tr("with {names}", names=with_whom)
+        )
     return "\n".join(lines)

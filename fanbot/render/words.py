@@ -28,7 +28,7 @@ def kind_label(kind: SessionKind, tr: Translate) -> str:
 
 
 def countdown(now: datetime, then: datetime, tr: Translate) -> str:
-    """"in 18 days 21 h" / "2 h 5 min ago", for the console (Discord has <t:..:R>)."""
+    """ "in 18 days 21 h" / "2 h 5 min ago", for the console (Discord has <t:..:R>)."""
     seconds = int((then - now).total_seconds())
     past = seconds < 0
     seconds = abs(seconds)

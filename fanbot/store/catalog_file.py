@@ -200,7 +200,12 @@ class _Checker:
         return True
 
     def text(
-        self, item: dict[str, Any], key: str, where: str, *, required: bool = False,
+        self,
+        item: dict[str, Any],
+        key: str,
+        where: str,
+        *,
+        required: bool = False,
         limit: int = MAX_NAME,
     ) -> str | None:
         value = item.get(key)
@@ -224,7 +229,13 @@ class _Checker:
         return value
 
     def number(
-        self, item: dict[str, Any], key: str, where: str, *, kind: type, minimum: float,
+        self,
+        item: dict[str, Any],
+        key: str,
+        where: str,
+        *,
+        kind: type,
+        minimum: float,
         maximum: float,
     ) -> Any:
         value = item.get(key)
@@ -232,9 +243,7 @@ class _Checker:
             return None
         ok_type = isinstance(value, kind) or (kind is float and isinstance(value, int))
         if isinstance(value, bool) or not ok_type or not minimum <= value <= maximum:
-            self.problems.append(
-                f"{where}.{key}: must be a number from {minimum:g} to {maximum:g}"
-            )
+            self.problems.append(f"{where}.{key}: must be a number from {minimum:g} to {maximum:g}")
             return None
         return value
 
@@ -263,13 +272,21 @@ def _parse_circuit(c: _Checker, item: Any, where: str) -> CircuitRecord | None:
     notes = c.text(item, "notes", where, limit=MAX_TEXT)
     if not (key and name and zone):
         return None
-    return CircuitRecord(key, name, zone, location, country, length, turns,
-                         tuple(a.strip() for a in aliases if a.strip()), source, notes)
+    return CircuitRecord(
+        key,
+        name,
+        zone,
+        location,
+        country,
+        length,
+        turns,
+        tuple(a.strip() for a in aliases if a.strip()),
+        source,
+        notes,
+    )
 
 
-def _parse_event(
-    c: _Checker, item: Any, index: int, zones: dict[str, str]
-) -> EventRecord | None:
+def _parse_event(c: _Checker, item: Any, index: int, zones: dict[str, str]) -> EventRecord | None:
     where = _event_where(index, item.get("name") if isinstance(item, dict) else None)
     if not c.is_object(item, where):
         return None
@@ -303,13 +320,26 @@ def _parse_event(
     results = _parse_results(c, item.get("results", []), where)
     if not (key and series and circuit and season and name) or sessions is None:
         return None
-    return EventRecord(key, series, circuit, season, name, edition, length, str(status),
-                       info_url, watch_url, source, notes, sessions, entries, results)
+    return EventRecord(
+        key,
+        series,
+        circuit,
+        season,
+        name,
+        edition,
+        length,
+        str(status),
+        info_url,
+        watch_url,
+        source,
+        notes,
+        sessions,
+        entries,
+        results,
+    )
 
 
-def _parse_sessions(
-    c: _Checker, raw: Any, where: str, zone: str | None
-) -> tuple[SessionRecord, ...] | None:
+def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tuple[SessionRecord, ...] | None:
     if not isinstance(raw, list):
         c.problems.append(f"{where}.sessions: must be a list")
         return None
@@ -412,11 +442,17 @@ def _parse_entries(c: _Checker, raw: Any, where: str) -> tuple[EntryRecord, ...]
         ):
             c.problems.append(f"{at}.drivers: must be a list of names")
             continue
-        records.append(EntryRecord(
-            number, c.text(item, "class", at, limit=40), c.text(item, "team", at),
-            c.text(item, "car", at), tuple(d.strip() for d in drivers),
-            c.text(item, "source", at, limit=MAX_TEXT), c.text(item, "notes", at, limit=MAX_TEXT),
-        ))
+        records.append(
+            EntryRecord(
+                number,
+                c.text(item, "class", at, limit=40),
+                c.text(item, "team", at),
+                c.text(item, "car", at),
+                tuple(d.strip() for d in drivers),
+                c.text(item, "source", at, limit=MAX_TEXT),
+                c.text(item, "notes", at, limit=MAX_TEXT),
+            )
+        )
     return tuple(records)
 
 
@@ -433,6 +469,13 @@ def _parse_results(c: _Checker, raw: Any, where: str) -> tuple[ResultRecord, ...
         position = c.number(item, "position", at, kind=int, minimum=1, maximum=500)
         description = c.text(item, "description", at, required=True, limit=300)
         if car_class and position and description:
-            records.append(ResultRecord(car_class, position, c.text(item, "number", at, limit=8),
-                                        description, c.text(item, "source", at, limit=MAX_TEXT)))
+            records.append(
+                ResultRecord(
+                    car_class,
+                    position,
+                    c.text(item, "number", at, limit=8),
+                    description,
+                    c.text(item, "source", at, limit=MAX_TEXT),
+                )
+            )
     return tuple(records)

@@ -56,12 +56,8 @@ _IN_SCOPE = "(e.guild_id IS NULL OR e.guild_id = ?)"
 @dataclass
 class ImportSummary:
     new: dict[str, int] = field(default_factory=lambda: {"series": 0, "circuits": 0, "events": 0})
-    changed: dict[str, int] = field(
-        default_factory=lambda: {"series": 0, "circuits": 0, "events": 0}
-    )
-    unchanged: dict[str, int] = field(
-        default_factory=lambda: {"series": 0, "circuits": 0, "events": 0}
-    )
+    changed: dict[str, int] = field(default_factory=lambda: {"series": 0, "circuits": 0, "events": 0})
+    unchanged: dict[str, int] = field(default_factory=lambda: {"series": 0, "circuits": 0, "events": 0})
 
     @property
     def changed_anything(self) -> bool:
@@ -108,10 +104,10 @@ class Store:
         """
         db = await aiosqlite.connect(str(path), isolation_level=None)
         db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await db.execute("PRAGMA synchronous = NORMAL")
+        await _run(db, "PRAGMA journal_mode = WAL")
+        await _run(db, "PRAGMA foreign_keys = ON")
+        await _run(db, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await _run(db, "PRAGMA synchronous = NORMAL")
         store = cls(db, str(path))
         try:
             await store._migrate(upto_version)
@@ -142,26 +138,24 @@ class Store:
                 # executescript would commit on its own; run statement by statement
                 # inside our transaction so a failed migration leaves nothing behind.
                 for statement in _split_sql(sql):
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {version}")
+                    await _run(db, statement)
+                await _run(db, f"PRAGMA user_version = {version}")
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction at a time; rolled back whole on any error."""
         async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            await _run(self._db, "BEGIN IMMEDIATE")
             try:
                 yield self._db
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await _run(self._db, "ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
+            await _run(self._db, "COMMIT")
             self.revision += 1
 
     async def _catalog_is_empty(self) -> bool:
-        async with self._db.execute(
-            "SELECT COUNT(*) FROM events WHERE guild_id IS NULL"
-        ) as cur:
+        async with self._db.execute("SELECT COUNT(*) FROM events WHERE guild_id IS NULL") as cur:
             row = await cur.fetchone()
         return row is None or row[0] == 0
 
@@ -179,45 +173,67 @@ class Store:
             series_ids: dict[str, int] = {}
             for s in catalog.series:
                 series_ids[s.code] = await self._upsert(
-                    db, summary, "series", "SELECT * FROM series WHERE code = ?", (s.code,),
+                    db,
+                    summary,
+                    "series",
+                    "SELECT * FROM series WHERE code = ?",
+                    (s.code,),
                     {"code": s.code, "name": s.name, "source": s.source},
                 )
             circuit_ids: dict[str, int] = {}
             for c in catalog.circuits:
                 circuit_ids[c.key] = await self._upsert(
-                    db, summary, "circuits",
-                    "SELECT * FROM circuits WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) "
-                    "AND key = ?", (guild_id, c.key),
-                    {"guild_id": guild_id, "key": c.key, "name": c.name, "location": c.location,
-                     "country": c.country, "timezone": c.timezone, "length_km": c.length_km,
-                     "turns": c.turns, "aliases": "|".join(c.aliases), "source": c.source,
-                     "notes": c.notes},
+                    db,
+                    summary,
+                    "circuits",
+                    "SELECT * FROM circuits WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) AND key = ?",
+                    (guild_id, c.key),
+                    {
+                        "guild_id": guild_id,
+                        "key": c.key,
+                        "name": c.name,
+                        "location": c.location,
+                        "country": c.country,
+                        "timezone": c.timezone,
+                        "length_km": c.length_km,
+                        "turns": c.turns,
+                        "aliases": "|".join(c.aliases),
+                        "source": c.source,
+                        "notes": c.notes,
+                    },
                 )
             for e in catalog.events:
-                await self._import_event(db, summary, e, guild_id, series_ids[e.series],
-                                         circuit_ids[e.circuit])
+                await self._import_event(
+                    db, summary, e, guild_id, series_ids[e.series], circuit_ids[e.circuit]
+                )
         return summary
 
     async def _upsert(
-        self, db: aiosqlite.Connection, summary: ImportSummary, kind: str, select: str,
-        params: Sequence[Any], values: dict[str, Any],
+        self,
+        db: aiosqlite.Connection,
+        summary: ImportSummary,
+        kind: str,
+        select: str,
+        params: Sequence[Any],
+        values: dict[str, Any],
     ) -> int:
         async with db.execute(select, params) as cur:
             row = await cur.fetchone()
         columns = list(values)
         if row is None:
-            cur = await db.execute(
-                f"INSERT INTO {kind} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})",
+            rowid = await _run(
+                db,
+                f"INSERT INTO {kind} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
                 [values[c] for c in columns],
             )
             summary.new[kind] += 1
-            assert cur.lastrowid is not None
-            return cur.lastrowid
+            assert rowid is not None
+            return rowid
         if all(row[c] == values[c] for c in columns):
             summary.unchanged[kind] += 1
         else:
-            await db.execute(
+            await _run(
+                db,
                 f"UPDATE {kind} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
                 [*(values[c] for c in columns), row["id"]],
             )
@@ -225,14 +241,28 @@ class Store:
         return int(row["id"])
 
     async def _import_event(
-        self, db: aiosqlite.Connection, summary: ImportSummary, e: EventRecord,
-        guild_id: int | None, series_id: int, circuit_id: int,
+        self,
+        db: aiosqlite.Connection,
+        summary: ImportSummary,
+        e: EventRecord,
+        guild_id: int | None,
+        series_id: int,
+        circuit_id: int,
     ) -> None:
         values = {
-            "guild_id": guild_id, "key": e.key, "series_id": series_id, "circuit_id": circuit_id,
-            "season": e.season, "name": e.name, "edition": e.edition, "length": e.length,
-            "status": e.status, "info_url": e.info_url, "watch_url": e.watch_url,
-            "source": e.source, "notes": e.notes,
+            "guild_id": guild_id,
+            "key": e.key,
+            "series_id": series_id,
+            "circuit_id": circuit_id,
+            "season": e.season,
+            "name": e.name,
+            "edition": e.edition,
+            "length": e.length,
+            "status": e.status,
+            "info_url": e.info_url,
+            "watch_url": e.watch_url,
+            "source": e.source,
+            "notes": e.notes,
         }
         async with db.execute(
             "SELECT * FROM events WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) AND key = ?",
@@ -245,7 +275,8 @@ class Store:
             if all(row[c] == values[c] for c in values) and before == _record_snapshot(e):
                 summary.unchanged["events"] += 1
                 return
-            await db.execute(
+            await _run(
+                db,
                 f"UPDATE events SET {', '.join(f'{c} = ?' for c in values)}, "
                 "version = version + 1 WHERE id = ?",
                 [*values.values(), event_id],
@@ -253,59 +284,78 @@ class Store:
             summary.changed["events"] += 1
         else:
             columns = list(values)
-            cur = await db.execute(
-                f"INSERT INTO events ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})",
+            rowid = await _run(
+                db,
+                f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
                 list(values.values()),
             )
-            assert cur.lastrowid is not None
-            event_id = cur.lastrowid
+            assert rowid is not None
+            event_id = rowid
             summary.new["events"] += 1
         await self._replace_event_details(db, event_id, e)
 
-    async def _replace_event_details(
-        self, db: aiosqlite.Connection, event_id: int, e: EventRecord
-    ) -> None:
+    async def _replace_event_details(self, db: aiosqlite.Connection, event_id: int, e: EventRecord) -> None:
         # Sessions are updated in place by key so their ids (which reminders
         # point at) survive a re-import; entries and results are replaced whole.
         keys = [s.key for s in e.sessions]
-        await db.execute(
+        await _run(
+            db,
             f"DELETE FROM sessions WHERE event_id = ? AND key NOT IN ({', '.join('?' * len(keys))})"
-            if keys else "DELETE FROM sessions WHERE event_id = ?",
+            if keys
+            else "DELETE FROM sessions WHERE event_id = ?",
             [event_id, *keys],
         )
         for s in e.sessions:
-            await db.execute(
+            await _run(
+                db,
                 "INSERT INTO sessions (event_id, key, kind, start_at, local_date, sort_at, "
                 "horizon_at, duration_minutes, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (event_id, key) DO UPDATE SET kind = excluded.kind, "
                 "start_at = excluded.start_at, local_date = excluded.local_date, "
                 "sort_at = excluded.sort_at, horizon_at = excluded.horizon_at, "
                 "duration_minutes = excluded.duration_minutes, notes = excluded.notes",
-                (event_id, s.key, s.kind, s.start_at, s.local_date, s.sort_at, s.horizon_at,
-                 s.duration_minutes, s.notes),
+                (
+                    event_id,
+                    s.key,
+                    s.kind,
+                    s.start_at,
+                    s.local_date,
+                    s.sort_at,
+                    s.horizon_at,
+                    s.duration_minutes,
+                    s.notes,
+                ),
             )
-        await db.execute("DELETE FROM entries WHERE event_id = ?", (event_id,))
+        await _run(db, "DELETE FROM entries WHERE event_id = ?", (event_id,))
         for position, entry in enumerate(e.entries):
-            cur = await db.execute(
+            rowid = await _run(
+                db,
                 "INSERT INTO entries (event_id, number, class, team, car, position, source, "
                 "notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (event_id, entry.number, entry.car_class, entry.team, entry.car, position,
-                 entry.source, entry.notes),
+                (
+                    event_id,
+                    entry.number,
+                    entry.car_class,
+                    entry.team,
+                    entry.car,
+                    position,
+                    entry.source,
+                    entry.notes,
+                ),
             )
-            entry_id = cur.lastrowid
+            entry_id = rowid
             for order, name in enumerate(entry.drivers):
-                await db.execute(
-                    "INSERT INTO drivers (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,)
-                )
-                await db.execute(
+                await _run(db, "INSERT INTO drivers (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
+                await _run(
+                    db,
                     "INSERT INTO entry_drivers (entry_id, driver_id, position) "
                     "SELECT ?, id, ? FROM drivers WHERE name = ?",
                     (entry_id, order, name),
                 )
-        await db.execute("DELETE FROM results WHERE event_id = ?", (event_id,))
+        await _run(db, "DELETE FROM results WHERE event_id = ?", (event_id,))
         for r in e.results:
-            await db.execute(
+            await _run(
+                db,
                 "INSERT INTO results (event_id, class, position, number, description, source) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (event_id, r.car_class, r.position, r.number, r.description, r.source),
@@ -314,12 +364,14 @@ class Store:
     async def _event_snapshot(self, db: aiosqlite.Connection, event_id: int) -> tuple[Any, ...]:
         async with db.execute(
             "SELECT key, kind, start_at, local_date, sort_at, horizon_at, duration_minutes, notes "
-            "FROM sessions WHERE event_id = ? ORDER BY id", (event_id,),
+            "FROM sessions WHERE event_id = ? ORDER BY id",
+            (event_id,),
         ) as cur:
             sessions = sorted(tuple(r) for r in await cur.fetchall())
         async with db.execute(
             "SELECT id, number, class, team, car, source, notes FROM entries "
-            "WHERE event_id = ? ORDER BY position", (event_id,),
+            "WHERE event_id = ? ORDER BY position",
+            (event_id,),
         ) as cur:
             rows = await cur.fetchall()
         drivers = await self._drivers_for([int(r["id"]) for r in rows])
@@ -329,7 +381,8 @@ class Store:
         ]
         async with db.execute(
             "SELECT class, position, number, description, source FROM results "
-            "WHERE event_id = ? ORDER BY class, position", (event_id,),
+            "WHERE event_id = ? ORDER BY class, position",
+            (event_id,),
         ) as cur:
             results = [tuple(r) for r in await cur.fetchall()]
         return (sessions, entries, results)
@@ -366,9 +419,7 @@ class Store:
         return found
 
     @staticmethod
-    def upcoming_sql(
-        scope: Scope, after: datetime, *, series: str | None = None
-    ) -> tuple[str, list[Any]]:
+    def upcoming_sql(scope: Scope, after: datetime, *, series: str | None = None) -> tuple[str, list[Any]]:
         # CROSS JOIN keeps sessions as the outer loop in SQLite, so the range on
         # sessions_by_horizon drives the query instead of a walk over every
         # catalog event (plain SQL all the same: PostgreSQL reads it as a join).
@@ -396,9 +447,7 @@ class Store:
             "AND e.status != 'cancelled' AND (? IS NULL OR sr.code = ?) "
             "ORDER BY s.horizon_at DESC LIMIT 1"
         )
-        async with self._db.execute(
-            sql, (to_iso_utc(before), scope.guild_id, series, series)
-        ) as cur:
+        async with self._db.execute(sql, (to_iso_utc(before), scope.guild_id, series, series)) as cur:
             row = await cur.fetchone()
         return int(row["event_id"]) if row else None
 
@@ -408,9 +457,7 @@ class Store:
         if not wanted:
             return []
         marks = ", ".join("?" for _ in wanted)
-        events = await self._load_events(
-            f"e.id IN ({marks}) AND {_IN_SCOPE}", [*wanted, scope.guild_id]
-        )
+        events = await self._load_events(f"e.id IN ({marks}) AND {_IN_SCOPE}", [*wanted, scope.guild_id])
         by_id = {e.id: e for e in events}
         return [by_id[i] for i in wanted if i in by_id]
 
@@ -419,7 +466,11 @@ class Store:
         return found[0] if found else None
 
     async def events(
-        self, scope: Scope, *, series: str | None = None, season: int | None = None,
+        self,
+        scope: Scope,
+        *,
+        series: str | None = None,
+        season: int | None = None,
         circuit_id: int | None = None,
     ) -> list[Event]:
         """Every event the scope sees, optionally one series, season and/or circuit,
@@ -534,6 +585,15 @@ class Store:
         return [(int(r["ev"]), _entry(r, drivers.get(int(r["id"]), ()))) for r in rows]
 
 
+async def _run(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int | None:
+    """Execute one statement and close its cursor at once (an open cursor keeps a
+    statement "in progress", and COMMIT then fails); returns the new row id."""
+    cursor = await db.execute(sql, params)
+    rowid = cursor.lastrowid
+    await cursor.close()
+    return rowid
+
+
 def _split_sql(script: str) -> list[str]:
     """Statements of a migration file. Comments are dropped first (they may hold
     ';'); our migrations keep '--' out of string literals."""
@@ -543,18 +603,22 @@ def _split_sql(script: str) -> list[str]:
 
 def _record_snapshot(e: EventRecord) -> tuple[Any, ...]:
     sessions = sorted(
-        (s.key, s.kind, s.start_at, s.local_date, s.sort_at, s.horizon_at, s.duration_minutes,
-         s.notes)
+        (s.key, s.kind, s.start_at, s.local_date, s.sort_at, s.horizon_at, s.duration_minutes, s.notes)
         for s in e.sessions
     )
     entries = [
-        (en.number, en.car_class, en.team, en.car, en.source, en.notes,
-         "|".join(en.drivers) if en.drivers else None)
+        (
+            en.number,
+            en.car_class,
+            en.team,
+            en.car,
+            en.source,
+            en.notes,
+            "|".join(en.drivers) if en.drivers else None,
+        )
         for en in e.entries
     ]
-    results = sorted(
-        (r.car_class, r.position, r.number, r.description, r.source) for r in e.results
-    )
+    results = sorted((r.car_class, r.position, r.number, r.description, r.source) for r in e.results)
     return (sessions, entries, results)
 
 
@@ -564,10 +628,17 @@ def _circuit(r: aiosqlite.Row, prefix: str = "") -> Circuit:
 
     aliases = col("aliases") or ""
     return Circuit(
-        id=int(col("id")), key=col("key"), name=col("name"), timezone=col("timezone"),
-        location=col("location"), country=col("country"), length_km=col("length_km"),
-        turns=col("turns"), aliases=tuple(a for a in aliases.split("|") if a),
-        source=col("source"), notes=col("notes"),
+        id=int(col("id")),
+        key=col("key"),
+        name=col("name"),
+        timezone=col("timezone"),
+        location=col("location"),
+        country=col("country"),
+        length_km=col("length_km"),
+        turns=col("turns"),
+        aliases=tuple(a for a in aliases.split("|") if a),
+        source=col("source"),
+        notes=col("notes"),
     )
 
 
@@ -584,17 +655,32 @@ def _session(r: aiosqlite.Row) -> Session:
 
 def _event(r: aiosqlite.Row, sessions: tuple[Session, ...]) -> Event:
     return Event(
-        id=int(r["id"]), key=r["key"], guild_id=r["guild_id"],
+        id=int(r["id"]),
+        key=r["key"],
+        guild_id=r["guild_id"],
         series=Series(r["series_code"], r["series_name"]),
         circuit=_circuit(r, prefix="c_"),
-        season=int(r["season"]), name=r["name"], edition=r["edition"], length=r["length"],
-        status=EventStatus(r["status"]), info_url=r["info_url"], watch_url=r["watch_url"],
-        source=r["source"], notes=r["notes"], sessions=sessions,
+        season=int(r["season"]),
+        name=r["name"],
+        edition=r["edition"],
+        length=r["length"],
+        status=EventStatus(r["status"]),
+        info_url=r["info_url"],
+        watch_url=r["watch_url"],
+        source=r["source"],
+        notes=r["notes"],
+        sessions=sessions,
     )
 
 
 def _entry(r: aiosqlite.Row, drivers: tuple[str, ...]) -> Entry:
     return Entry(
-        id=int(r["id"]), number=r["number"], car_class=r["class"], team=r["team"], car=r["car"],
-        drivers=drivers, source=r["source"], notes=r["notes"],
+        id=int(r["id"]),
+        number=r["number"],
+        car_class=r["class"],
+        team=r["team"],
+        car=r["car"],
+        drivers=drivers,
+        source=r["source"],
+        notes=r["notes"],
     )

@@ -1,0 +1,1 @@
+"""The Discord adapter: a thin shell over ``fanbot.answers``."""

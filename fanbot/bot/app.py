@@ -1,0 +1,136 @@
+"""The bot process: one store connection, the command tree, presence, and ``fanbot run``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import discord
+import yarl
+from discord.ext import commands, tasks
+
+from fanbot.answers.context import Asker, Lookups
+from fanbot.answers.nextrace import next_race
+from fanbot.bot.replies import NO_MENTIONS
+from fanbot.bot.translator import PoTranslator
+from fanbot.bot.tree import FanTree
+from fanbot.clock import Clock
+from fanbot.config import Settings, catalog_path
+from fanbot.i18n import translator
+from fanbot.render.words import countdown
+from fanbot.store import Scope, Store
+
+log = logging.getLogger(__name__)
+
+PRESENCE_EVERY_MINUTES = 5
+
+
+class DiscordClock:
+    """Now, as discord.py sees it (``discord.utils.utcnow``): always aware UTC."""
+
+    def now(self):  # type: ignore[no-untyped-def]
+        return discord.utils.utcnow()
+
+
+class FanBot(commands.Bot):
+    def __init__(
+        self,
+        database: Path | str,
+        *,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        sync_commands: bool = True,
+    ) -> None:
+        # No privileged intents: slash commands carry everything fanbot needs.
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=FanTree,
+            allowed_mentions=NO_MENTIONS,
+            help_command=None,
+        )
+        self.settings = settings or Settings()
+        self.database = database
+        self.clock: Clock = clock or DiscordClock()
+        self.sync_commands = sync_commands
+        self._store: Store | None = None
+        self._lookups: Lookups | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the store opens in setup_hook")
+        return self._store
+
+    @property
+    def lookups(self) -> Lookups:
+        if self._lookups is None:
+            raise RuntimeError("the store opens in setup_hook")
+        return self._lookups
+
+    async def setup_hook(self) -> None:
+        self._store = await Store.open(self.database, seed=catalog_path())
+        self._lookups = Lookups(self._store)
+        await self.tree.set_translator(PoTranslator())
+        from fanbot.bot.cogs.fan import FanCog
+
+        await self.add_cog(FanCog(self))
+        if self.sync_commands:
+            await self.sync_tree()
+        self.update_presence.start()
+
+    async def sync_tree(self) -> None:
+        guild_id = self.settings.dev_guild_id
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands", len(synced))
+
+    async def close(self) -> None:
+        self.update_presence.cancel()
+        await super().close()
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+
+    @tasks.loop(minutes=PRESENCE_EVERY_MINUTES)
+    async def update_presence(self) -> None:
+        """Status line: the next race and how far away it is."""
+        try:
+            answer = await next_race(Asker(self.store, Scope.catalog(), self.clock, self.lookups))
+        except Exception:
+            log.exception("could not work out the next race for the status line")
+            return
+        tr = translator("en")
+        if answer.event is None:
+            text = "No race scheduled · /nextrace"
+        else:
+            first = next((s for s in answer.to_come if s.start), None)
+            when = countdown(answer.now, first.start, tr) if first and first.start else "date TBA"
+            text = f"{answer.event.name[:80]} · {when}"
+        await self.change_presence(activity=discord.CustomActivity(name=text[:128]))
+
+    @update_presence.before_loop
+    async def _before_presence(self) -> None:
+        await self.wait_until_ready()
+
+
+def point_at(settings: Settings) -> None:
+    """Send discord.py's REST and gateway traffic where the settings say
+    (Discord itself by default; a proxy or a local test double otherwise)."""
+    discord.http.Route.BASE = settings.api_base_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def run_bot(settings: Settings, database: Path) -> int:
+    point_at(settings)
+    bot = FanBot(database, settings=settings)
+    assert settings.token is not None
+    bot.run(settings.token, log_handler=None)
+    return 0

@@ -1,0 +1,107 @@
+"""Sending answers: pagination, the 3-second rule, and mentions that never ping."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import discord
+
+from fanbot.i18n import Translate
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Discord wants the first response within 3 s; past this we defer and follow up.
+DEFER_AFTER_SECONDS = 2.0
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+async def within_deadline(
+    interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False
+) -> T:
+    """Await ``work``; if it is slow, defer the interaction first so Discord never
+    shows "The application did not respond"."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_SECONDS)
+    if not done and not interaction.response.is_done():
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+    return await task
+
+
+async def send(
+    interaction: discord.Interaction,
+    *,
+    content: str | None = None,
+    embeds: list[discord.Embed] | None = None,
+    view: discord.ui.View | None = None,
+    ephemeral: bool = False,
+) -> None:
+    """Reply (or follow up, if already deferred) with mentions disabled."""
+    kwargs: dict[str, Any] = {"content": content, "ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
+    if embeds:
+        kwargs["embeds"] = embeds
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+class Paginator(discord.ui.View):
+    """◀ / ▶ over pages of embeds; only the person who asked can turn them."""
+
+    def __init__(
+        self, pages: list[discord.Embed], owner_id: int, tr: Translate, *, timeout: float = 600
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.pages = pages
+        self.owner_id = owner_id
+        self.tr = tr
+        self.index = 0
+        self.previous.label = tr("Previous")
+        self.next.label = tr("Next")
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        self.previous.disabled = self.index == 0
+        self.next.disabled = self.index >= len(self.pages) - 1
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(
+                self.tr("Only the person who asked can turn these pages."),
+                ephemeral=True,
+            )
+            return False
+        return True
+
+    async def _show(self, interaction: discord.Interaction) -> None:
+        self._sync_buttons()
+        await interaction.response.edit_message(embed=self.pages[self.index], view=self)
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="fanbot:page:prev")
+    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button[Paginator]) -> None:
+        self.index = max(0, self.index - 1)
+        await self._show(interaction)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.primary, custom_id="fanbot:page:next")
+    async def next(self, interaction: discord.Interaction, _: discord.ui.Button[Paginator]) -> None:
+        self.index = min(len(self.pages) - 1, self.index + 1)
+        await self._show(interaction)
+
+
+async def send_pages(
+    interaction: discord.Interaction, pages: list[discord.Embed], tr: Translate, *, ephemeral: bool = False
+) -> None:
+    """One page as is; several with a paginator owned by the asker."""
+    if len(pages) == 1:
+        await send(interaction, embeds=pages, ephemeral=ephemeral)
+        return
+    await send(
+        interaction, embeds=[pages[0]], view=Paginator(pages, interaction.user.id, tr), ephemeral=ephemeral
+    )

@@ -1,0 +1,43 @@
+"""The command tree's error handler: nobody is ever left without an answer."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from fanbot.bot.replies import send
+from fanbot.i18n import pick_locale, translator
+
+log = logging.getLogger(__name__)
+
+
+def interaction_translator(interaction: discord.Interaction):  # type: ignore[no-untyped-def]
+    """The reader's language: their client's, then the guild's, then English."""
+    return translator(pick_locale(interaction.locale, interaction.guild_locale))
+
+
+class FanTree(app_commands.CommandTree):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        tr = interaction_translator(interaction)
+        if isinstance(error, app_commands.CheckFailure):
+            message = tr("You cannot use this command here.")
+        elif isinstance(error, app_commands.CommandOnCooldown):
+            message = tr("Slow down a little: try again in {seconds} s.", seconds=round(error.retry_after))
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error(
+                "command /%s failed (guild %s, channel %s, user %s, options %s)",
+                command,
+                interaction.guild_id,
+                interaction.channel_id,
+                interaction.user.id,
+                dict(interaction.data or {}).get("options"),
+                exc_info=error,
+            )
+            message = tr("Sorry, something went wrong on our side. It has been logged; please try again.")
+        try:
+            await send(interaction, content=message, ephemeral=True)
+        except discord.HTTPException:
+            log.exception("could not even send the apology for /%s", interaction.command)

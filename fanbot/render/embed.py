@@ -1,0 +1,276 @@
+"""Answers as Discord embeds, inside Discord's limits.
+
+Every instant is written with Discord's timestamp markup (``<t:…:F>`` and
+``<t:…:R>``) so each reader sees it in their own time zone. Long answers are
+cut into pages at entry boundaries, never mid-entry; ``Pages`` guarantees each
+page fits: title 256, description 4096, 25 fields, field value 1024, 6000 in all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import discord
+from discord.utils import format_dt
+
+from fanbot.answers.calendar import RaceCard, Schedule
+from fanbot.answers.nextrace import NextRace
+from fanbot.answers.people import CircuitCard, DriverCard, Lineup
+from fanbot.domain.model import Entry, Event, EventStatus, Session
+from fanbot.i18n import Translate, format_day
+from fanbot.render.words import STATUS, kind_label
+
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELDS_PER_EMBED = 25
+EMBED_TOTAL_LIMIT = 6000
+# Room kept for the footer ("Page 2/3 · …") added once pages are counted.
+FOOTER_ROOM = 200
+COLOUR = discord.Colour.from_rgb(0, 122, 204)
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten a single label (never a list of entries) to ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class Pages:
+    """Builds embeds page by page; a field that would not fit starts a new page."""
+
+    title: str
+    description: str = ""
+    pages: list[discord.Embed] = field(default_factory=list)
+
+    def _new_page(self) -> discord.Embed:
+        first = not self.pages
+        embed = discord.Embed(
+            title=clip(self.title, TITLE_LIMIT),
+            description=clip(self.description, DESCRIPTION_LIMIT) if first else None,
+            colour=COLOUR,
+        )
+        self.pages.append(embed)
+        return embed
+
+    @property
+    def current(self) -> discord.Embed:
+        return self.pages[-1] if self.pages else self._new_page()
+
+    def add_field(self, name: str, value: str, *, inline: bool = False) -> None:
+        name = clip(name, FIELD_NAME_LIMIT)
+        value = clip(value, FIELD_VALUE_LIMIT) or "—"
+        embed = self.current
+        if (
+            len(embed.fields) >= FIELDS_PER_EMBED
+            or len(embed) + len(name) + len(value) > EMBED_TOTAL_LIMIT - FOOTER_ROOM
+        ):
+            embed = self._new_page()
+        embed.add_field(name=name, value=value, inline=inline)
+
+    def add_lines(self, name: str, lines: list[str], continued: str) -> None:
+        """A field of ``lines``, split over several fields (and pages) at line
+        boundaries when it is longer than one field may be."""
+        chunk: list[str] = []
+        size = 0
+        part = 0
+        for line in lines:
+            line = clip(line, FIELD_VALUE_LIMIT)
+            if chunk and size + len(line) + 1 > FIELD_VALUE_LIMIT:
+                self.add_field(name if part == 0 else f"{name} {continued}", "\n".join(chunk))
+                part += 1
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line) + 1
+        if chunk or part == 0:
+            self.add_field(name if part == 0 else f"{name} {continued}", "\n".join(chunk) or "—")
+
+    def finish(self, footer: str | None, page_label: str) -> list[discord.Embed]:
+        pages = self.pages or [self._new_page()]
+        for i, embed in enumerate(pages, start=1):
+            parts = [p for p in (footer,) if p]
+            if len(pages) > 1:
+                parts.append(page_label.format(page=i, pages=len(pages)))
+            if parts:
+                embed.set_footer(text=clip(" · ".join(parts), 2048))
+        return pages
+
+
+def session_text(session: Session, tr: Translate, locale: str, *, relative: bool = True) -> str:
+    label = f"**{kind_label(session.kind, tr)}**"
+    if session.start is not None:
+        text = f"{label} — {format_dt(session.start, 'F')}"
+        return text + (f" ({format_dt(session.start, 'R')})" if relative else "")
+    if session.local_date is not None:
+        return f"{label} — {format_day(session.local_date, locale)}, " + tr("time TBA")
+    return f"{label} — " + tr("date TBA")
+
+
+def _heading_lines(event: Event, tr: Translate) -> list[str]:
+    c = event.circuit
+    where = ", ".join(p for p in (c.location, c.country) if p)
+    lines = [
+        f"**{event.series.name}** ({event.series.code})",
+        tr("Circuit: {name}", name=c.name) + (f" — {where}" if where else ""),
+    ]
+    if event.length:
+        lines.append(tr("Length: {length}", length=event.length))
+    if event.status is not EventStatus.SCHEDULED:
+        lines.append(f"**{tr(STATUS[event.status])}**")
+    return lines
+
+
+def _links(event: Event, tr: Translate) -> str | None:
+    links = []
+    if event.info_url:
+        links.append("[" + tr("Info") + f"]({event.info_url})")
+    if event.watch_url:
+        links.append("[" + tr("Watch") + f"]({event.watch_url})")
+    return " · ".join(links) or None
+
+
+def page_label(tr: Translate) -> str:
+    return tr("Page {page}/{pages}")
+
+
+def next_race_pages(answer: NextRace, tr: Translate, locale: str) -> list[discord.Embed]:
+    if answer.event is None:
+        title = (
+            tr("No {series} race is scheduled", series=answer.series.code)
+            if answer.series
+            else tr("No race is scheduled")
+        )
+        pages = Pages(title)
+        last = answer.last_event
+        if last is not None and last.race is not None:
+            pages.description = tr(
+                "Last race: {name} ({series}) at {circuit}.",
+                name=last.display_name,
+                series=last.series.code,
+                circuit=last.circuit.name,
+            )
+            pages.add_field(tr("When"), session_text(last.race, tr, locale, relative=False))
+        return pages.finish(None, page_label(tr))
+    event = answer.event
+    heading = tr("Race weekend in progress") if answer.in_progress else tr("Next race")
+    pages = Pages(
+        tr("{heading}: {name}", heading=heading, name=event.display_name),
+        "\n".join(_heading_lines(event, tr)),
+    )
+    if answer.done:
+        pages.add_lines(
+            tr("Done"), [session_text(s, tr, locale, relative=False) for s in answer.done], tr("(continued)")
+        )
+    pages.add_lines(tr("Sessions"), [session_text(s, tr, locale) for s in answer.to_come], tr("(continued)"))
+    links = _links(event, tr)
+    if links:
+        pages.add_field(tr("Links"), links)
+    return pages.finish(tr("Times are shown in your own time zone."), page_label(tr))
+
+
+def schedule_pages(answer: Schedule, tr: Translate, locale: str) -> list[discord.Embed]:
+    who = answer.series.code if answer.series else tr("All series")
+    if not answer.rows:
+        pages = Pages(tr("{who} — season {season}", who=who, season=answer.season or "—"))
+        pages.description = tr(
+            "No events for {who} in {season}. Seasons on record: {seasons}.",
+            who=who,
+            season=answer.season or "—",
+            seasons=", ".join(str(s) for s in answer.seasons) or "—",
+        )
+        return pages.finish(None, page_label(tr))
+    pages = Pages(tr("{who} — season {season}", who=who, season=answer.season))
+    lines = []
+    for row in answer.rows:
+        e = row.event
+        day = format_day(row.race_day, locale) if row.race_day else tr("date TBA")
+        series = "" if answer.series else f"{e.series.code} · "
+        status = "" if e.status is EventStatus.SCHEDULED else f" **{tr(STATUS[e.status])}**"
+        mark = "✅" if row.done else "🏁"
+        done = " — " + tr("done") if row.done else ""
+        lines.append(f"{mark} {day} — {series}{e.name} · {e.circuit.name}{status}{done}")
+    pages.add_lines(tr("Calendar"), lines, tr("(continued)"))
+    return pages.finish(None, page_label(tr))
+
+
+def race_pages(answer: RaceCard, tr: Translate, locale: str) -> list[discord.Embed]:
+    event = answer.event
+    lines = _heading_lines(event, tr)
+    lines.append(
+        tr("Season {season}", season=event.season)
+        + (" · " + tr("edition {n}", n=event.edition) if event.edition else "")
+    )
+    pages = Pages(event.display_name, "\n".join(lines))
+    pages.add_lines(
+        tr("Sessions"), [session_text(s, tr, locale) for s in event.sessions] or ["—"], tr("(continued)")
+    )
+    if answer.entry_count:
+        pages.add_field(tr("Entries"), tr("{n} entries on record (see /lineup).", n=answer.entry_count))
+    links = _links(event, tr)
+    if links:
+        pages.add_field(tr("Links"), links)
+    if answer.results:
+        result_lines = []
+        for r in answer.results:
+            number = f"#{r.number} " if r.number else ""
+            # Spoiler markup: a fan who has not watched yet is not told by accident.
+            result_lines.append(f"{r.car_class} P{r.position}: ||{number}{r.description}||")
+        pages.add_lines(tr("Results (spoilers)"), result_lines, tr("(continued)"))
+    return pages.finish(None, page_label(tr))
+
+
+def entry_text(entry: Entry, tr: Translate) -> str:
+    number = f"**#{entry.number}**" if entry.number is not None else "**#?**"
+    drivers = ", ".join(entry.drivers) if entry.drivers else tr("drivers TBA")
+    parts = " — ".join(p for p in (entry.team, entry.car) if p)
+    return f"{number} {parts}: {drivers}"
+
+
+def lineup_pages(answer: Lineup, tr: Translate, locale: str) -> list[discord.Embed]:
+    pages = Pages(
+        tr("Entry list: {name}", name=answer.event.display_name), tr("{n} entries", n=answer.entry_count)
+    )
+    if not answer.groups:
+        pages.description = tr("No entries on record for this event.")
+    for group in answer.groups:
+        pages.add_lines(
+            f"{group.car_class} ({len(group.entries)})",
+            [entry_text(e, tr) for e in group.entries],
+            tr("(continued)"),
+        )
+    return pages.finish(None, page_label(tr))
+
+
+def circuit_pages(answer: CircuitCard, tr: Translate, locale: str) -> list[discord.Embed]:
+    c = answer.circuit
+    where = ", ".join(p for p in (c.location, c.country) if p)
+    pages = Pages(c.name, where)
+    pages.add_field(tr("Time zone"), c.timezone, inline=True)
+    pages.add_field(tr("Local time now"), answer.local_now.strftime("%H:%M %Z"), inline=True)
+    pages.add_field(tr("Length"), f"{c.length_km:.3f} km" if c.length_km else tr("unknown"), inline=True)
+    pages.add_field(tr("Turns"), str(c.turns) if c.turns else tr("unknown"), inline=True)
+    for label, event in ((tr("Next event"), answer.next_event), (tr("Last event"), answer.last_event)):
+        if event is None:
+            pages.add_field(label, tr("none on record"))
+            continue
+        race = event.race
+        when = session_text(race, tr, locale, relative=False) if race else tr("date TBA")
+        pages.add_field(label, f"{event.display_name} ({event.series.code})\n{when}")
+    return pages.finish(None, page_label(tr))
+
+
+def driver_pages(answer: DriverCard, tr: Translate, locale: str) -> list[discord.Embed]:
+    pages = Pages(answer.name, tr("{n} entries on record", n=len(answer.appearances)))
+    lines = []
+    for a in answer.appearances:
+        number = f"#{a.entry.number}" if a.entry.number is not None else "#?"
+        team = ", ".join(p for p in (a.entry.team, a.entry.car) if p)
+        with_whom = ", ".join(a.co_drivers) if a.co_drivers else "—"
+        lines.append(
+            f"**{a.event.display_name}** ({a.event.series.code}): {number} {team} — "
+            + tr("with {names}", names=with_whom)
+        )
+    if lines:
+        pages.add_lines(tr("Entries"), lines, tr("(continued)"))
+    return pages.finish(None, page_label(tr))

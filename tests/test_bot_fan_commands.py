@@ -1,0 +1,296 @@
+"""Fan commands driven through the real discord.py handlers (simcord harness)."""
+
+import json
+
+import discord
+import pytest
+import simcord
+
+from fanbot.config import catalog_path
+from fanbot.store.catalog_file import parse_catalog
+from tests.bot_world import fields, force_locale, timestamp
+
+
+async def test_nextrace_shows_petit_le_mans_sessions_as_discord_timestamps(world):
+    result = await world.alice.slash(world.channel, "nextrace")
+    embed = result.response.embeds[0]
+    assert embed.title == "Next race: Petit Le Mans powered by Mazda (15th running) 2012"
+    assert "Michelin Raceway Road Atlanta" in embed.description
+    sessions = fields(result)["Sessions"]
+    assert (
+        f"**Qualifying** — {timestamp('2012-10-19T18:00:00Z')} ({timestamp('2012-10-19T18:00:00Z', 'R')})"
+        in sessions
+    )
+    assert f"**Race** — {timestamp('2012-10-20T15:30:00Z')}" in sessions
+    assert not result.ephemeral
+
+
+async def test_nextrace_during_the_weekend_lists_done_and_remaining_sessions(world):
+    world.clock.instant = world.clock.instant.replace(month=10, day=19, hour=20)
+    result = await world.alice.slash(world.channel, "nextrace")
+    assert result.response.embeds[0].title.startswith("Race weekend in progress")
+    assert "Qualifying" in fields(result)["Done"] and "Race" in fields(result)["Sessions"]
+
+
+async def test_nextrace_with_nothing_scheduled_names_the_last_race(world):
+    world.clock.instant = world.clock.instant.replace(year=2026, month=11, day=25)
+    result = await world.alice.slash(world.channel, "nextrace")
+    embed = result.response.embeds[0]
+    assert embed.title == "No race is scheduled"
+    assert "Bapco Energies 8 Hours of Bahrain 2026" in embed.description
+    assert "time TBA" in fields(result)["When"]
+
+
+async def test_nextrace_series_filter_and_unknown_series(world):
+    world.clock.instant = world.clock.instant.replace(year=2025, month=1, day=1)
+    result = await world.alice.slash(world.channel, "nextrace", series="WEC")
+    assert "Qatar Airways Qatar 1812 km" in result.response.embeds[0].title
+    wrong = await world.alice.slash(world.channel, "nextrace", series="Formula Zero")
+    assert wrong.ephemeral and wrong.response.content.startswith("No series matches “Formula Zero”.")
+
+
+async def test_schedule_lists_a_season_with_past_events_marked_done(world):
+    world.clock.instant = world.clock.instant.replace(year=2025, month=6, day=1)
+    result = await world.alice.slash(world.channel, "schedule", series="WEC", season=2025)
+    embed = result.response.embeds[0]
+    assert embed.title == "WEC — season 2025"
+    lines = fields(result)["Calendar"].splitlines()
+    assert len(lines) == 8
+    assert lines[0].startswith("✅ Fri 28 Feb 2025 — Qatar Airways Qatar 1812 km") and lines[0].endswith(
+        "done"
+    )
+    assert lines[4].startswith("🏁 Sun 13 Jul 2025 — Rolex 6 Hours of São Paulo") and "done" not in lines[4]
+
+
+async def test_race_shows_sessions_and_results_behind_spoilers(world):
+    result = await world.alice.slash(world.channel, "race", event="petit lemans 2012")
+    embed = result.response.embeds[0]
+    assert embed.title == "Petit Le Mans powered by Mazda (15th running) 2012"
+    results = fields(result)["Results (spoilers)"]
+    assert "Overall P1: ||#12 Rebellion Racing Lola B12/60-Toyota (Jani / Prost / Belicchi)||" in results
+    assert "Rebellion" not in embed.description
+
+
+async def test_race_shows_postponed_plainly(world):
+    result = await world.alice.slash(world.channel, "race", event="Qatar 1812 km 2026")
+    embed = result.response.embeds[0]
+    assert "**POSTPONED**" in embed.description
+    assert "date TBA" in fields(result)["Sessions"]
+
+
+async def test_lineup_shows_the_6_muscle_milk_hpd_with_graf_luhr_dumas(world):
+    result = await world.alice.slash(world.channel, "lineup", event="petit lemans 2012", **{"class": "P1"})
+    by_class = fields(result)
+    assert list(by_class) == ["P1 (4)"]
+    assert (
+        "**#6** Muscle Milk Pickett Racing — HPD ARX-03a (Honda): Klaus Graf, Lucas Luhr, Romain Dumas"
+        in by_class["P1 (4)"]
+    )
+
+
+async def test_lineup_groups_by_class_and_keeps_car_numbers_as_text(world):
+    result = await world.alice.slash(world.channel, "lineup", event="petit lemans 2012")
+    names = list(fields(result))
+    assert names == ["P1 (4)", "Unclassified (invitational) (1)", "P2 (5)"]
+    assert "**#055** Level 5 Motorsports" in fields(result)["P2 (5)"]
+    assert "**#0** Highcroft Racing" in fields(result)["Unclassified (invitational) (1)"]
+
+
+async def test_lineup_unknown_class_suggests_the_classes_of_that_event(world):
+    result = await world.alice.slash(
+        world.channel, "lineup", event="petit lemans 2012", **{"class": "Hypercar"}
+    )
+    assert result.ephemeral
+    assert "No class matches “Hypercar”" in result.response.content and "P1" in result.response.content
+
+
+async def test_circuit_shows_road_atlanta_in_new_york_time(world):
+    result = await world.alice.slash(world.channel, "circuit", circuit="Road atlanta")
+    embed = result.response.embeds[0]
+    assert embed.title == "Michelin Raceway Road Atlanta"
+    info = fields(result)
+    assert info["Time zone"] == "America/New_York"
+    assert info["Local time now"] == "20:00 EDT"  # 2012-10-01T00:00Z on Georgia's clocks
+    assert info["Length"] == "4.088 km" and info["Turns"] == "12"
+    assert info["Next event"].startswith("Petit Le Mans powered by Mazda (15th running) 2012 (ALMS)")
+
+
+async def test_driver_lists_entries_with_co_drivers(world):
+    result = await world.alice.slash(world.channel, "driver", driver="romain dumas")
+    embed = result.response.embeds[0]
+    assert embed.title == "Romain Dumas"
+    assert "with Klaus Graf, Lucas Luhr" in fields(result)["Entries"]
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "typed", "expected_first"),
+    [
+        ("race", "event", "petit lemans 2012", "Petit Le Mans powered by Mazda (15th running) 2012 · ALMS"),
+        ("lineup", "event", "Le Mans 2025", "24 Hours of Le Mans (93rd) 2025 · WEC"),
+        ("circuit", "circuit", "spa", "Circuit de Spa-Francorchamps"),
+        ("circuit", "circuit", "Road atlanta", "Michelin Raceway Road Atlanta"),
+        ("driver", "driver", "dumas", "Romain Dumas"),
+        ("nextrace", "series", "imsa", "IMSA"),
+    ],
+)
+async def test_autocomplete_finds_what_people_type(world, command, option, typed, expected_first):
+    choices = await world.alice.autocomplete(world.channel, command, option, typed)
+    assert 1 <= len(choices) <= 25
+    assert choices[0]["name"] == expected_first
+
+
+async def test_autocomplete_with_nothing_typed_offers_at_most_25(world):
+    choices = await world.alice.autocomplete(world.channel, "race", "event", "")
+    assert len(choices) == 25
+
+
+async def test_autocomplete_choice_value_is_accepted_by_the_command(world):
+    (choice, *_) = await world.alice.autocomplete(world.channel, "race", "event", "sebring 2025")
+    result = await world.alice.slash(world.channel, "race", event=choice["value"])
+    assert result.response.embeds[0].title == "Mobil 1 Twelve Hours of Sebring (73rd) 2025"
+
+
+async def test_not_found_is_ephemeral_and_suggests_close_names(world):
+    result = await world.alice.slash(world.channel, "circuit", circuit="Nurburgring")
+    assert result.ephemeral
+    assert result.response.content.startswith("No circuit matches “Nurburgring”.")
+
+
+def _guild_catalog(name: str, entries: int = 0, entry_text: str = "") -> "object":
+    raw = json.loads(catalog_path().read_text(encoding="utf-8"))
+    raw["events"] = [
+        {
+            "key": "club-race",
+            "series": "WEC",
+            "season": 2027,
+            "name": name,
+            "circuit": "la-sarthe",
+            "sessions": [{"kind": "race", "date": "2027-06-12", "time": "16:00"}],
+            "entries": [
+                {
+                    "number": str(n),
+                    "class": "Hypercar" if n % 2 else "LMGT3",
+                    "team": f"Team {n} {entry_text}",
+                    "car": f"Car {n} {entry_text}",
+                    "drivers": [f"Driver {n}-{d} {entry_text}" for d in range(3)],
+                }
+                for n in range(entries)
+            ],
+        }
+    ]
+    return parse_catalog(raw)
+
+
+async def test_a_guild_never_sees_another_guilds_events(world):
+    other = world.env.create_guild("Another server")
+    other_channel = other.create_text_channel("general")
+    carol = other.add_member(world.env.create_user("carol"))
+    await world.env.bot.store.import_catalog(_guild_catalog("Secret club race"), guild_id=other.id)
+
+    choices = await world.alice.autocomplete(world.channel, "race", "event", "Secret club race")
+    assert all("Secret club race" not in c["name"] for c in choices)
+    hidden = await world.alice.slash(world.channel, "race", event="Secret club race")
+    assert hidden.ephemeral and hidden.response.content.startswith("No event matches")
+
+    seen = await carol.slash(other_channel, "race", event="Secret club race")
+    assert seen.response.embeds[0].title == "Secret club race 2027"
+
+
+async def test_in_dms_only_the_catalog_is_seen(world):
+    await world.env.bot.store.import_catalog(_guild_catalog("Guild only race"), guild_id=world.guild.id)
+    dm_user = world.env.create_user("dave")
+    hidden = await dm_user.slash("race", event="Guild only race")
+    assert hidden.ephemeral
+    shown = await dm_user.slash("nextrace")
+    assert shown.response.embeds[0].title.startswith("Next race: Petit Le Mans")
+
+
+async def test_an_everyone_event_name_pings_nobody(world):
+    await world.env.bot.store.import_catalog(
+        _guild_catalog("@everyone party <@&1234>"), guild_id=world.guild.id
+    )
+    world.clock.instant = world.clock.instant.replace(year=2027, month=6, day=1)
+    result = await world.alice.slash(world.channel, "nextrace")
+    assert "@everyone party" in result.response.embeds[0].title
+    callbacks = [r for r in world.env.http_requests if r.path.endswith("/callback")]
+    assert callbacks[-1].json["data"]["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_long_lineup_is_paginated_and_only_the_asker_turns_pages(world):
+    padding = "x" * 60
+    await world.env.bot.store.import_catalog(
+        _guild_catalog("Huge grid race", 80, padding), guild_id=world.guild.id
+    )
+    result = await world.alice.slash(world.channel, "lineup", event="Huge grid race")
+    first = result.response.embeds[0]
+    assert first.footer.text.startswith("Page 1/")
+    pages = int(first.footer.text.split("/")[1])
+    assert pages >= 3
+    for embed in result.response.embeds:
+        assert len(embed) <= 6000 and len(embed.fields) <= 25
+        assert all(len(f.value) <= 1024 for f in embed.fields)
+
+    refused = await world.bob.click(result.response, label="Next")
+    assert refused.ephemeral and "Only the person who asked" in refused.response.content
+    assert result.response.embeds[0].footer.text.startswith("Page 1/")
+
+    seen_numbers = set()
+    for page in range(1, pages + 1):
+        embed = result.response.embeds[0]
+        assert embed.footer.text.startswith(f"Page {page}/{pages}")
+        for f in embed.fields:
+            for line in f.value.splitlines():
+                assert line.endswith(padding)  # no entry is cut mid-way
+                seen_numbers.add(line.split("**")[1])
+        if page < pages:
+            await world.alice.click(result.response, label="Next")
+    assert seen_numbers == {f"#{n}" for n in range(80)}
+
+
+async def test_french_reader_gets_french_answers_and_dates(world, monkeypatch):
+    force_locale(monkeypatch, "fr")
+    result = await world.alice.slash(world.channel, "nextrace")
+    embed = result.response.embeds[0]
+    assert embed.title.startswith("Prochaine course : Petit Le Mans")
+    assert "Séances" in fields(result)
+    assert embed.footer.text == "Les heures sont affichées dans votre fuseau horaire."
+    world.clock.instant = world.clock.instant.replace(year=2026, month=5, day=1)
+    spa = await world.alice.slash(world.channel, "nextrace", series="WEC")
+    assert "sam. 9 mai 2026, heure à confirmer" in fields(spa)["Séances"]
+
+
+async def test_guild_locale_is_used_when_the_readers_language_is_not_supported(world, monkeypatch):
+    force_locale(monkeypatch, "de", guild_locale="fr")
+    result = await world.alice.slash(world.channel, "circuit", circuit="spa")
+    assert "Fuseau horaire" in fields(result)
+
+
+async def test_synced_commands_carry_french_names_and_descriptions(world):
+    synced = {c.name: c for c in await world.env.bot.tree.fetch_commands()}
+    assert set(synced) == {"nextrace", "schedule", "race", "lineup", "circuit", "driver", "help"}
+    assert synced["nextrace"].name_localizations[discord.Locale.french] == "prochainecourse"
+    for command in synced.values():
+        assert command.name_localizations.get(discord.Locale.french), command.name
+        assert command.description_localizations.get(discord.Locale.french), command.name
+        for option in command.options:
+            assert option.name_localizations.get(discord.Locale.french), (command.name, option.name)
+            assert option.description_localizations.get(discord.Locale.french), (command.name, option.name)
+
+
+async def test_help_lists_every_command_with_an_example(world):
+    result = await world.alice.slash(world.channel, "help")
+    assert result.ephemeral
+    listed = fields(result)
+    assert list(listed) == ["/nextrace", "/schedule", "/race", "/lineup", "/circuit", "/driver", "/help"]
+    assert "`/lineup event:petit lemans 2012 class:P1`" in listed["/lineup"]
+
+
+async def test_an_unexpected_failure_gets_an_apology_not_silence(world, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(world.env.bot.store, "circuits", broken)
+    world.env.bot.lookups._cache.clear()
+    result = await world.alice.slash(world.channel, "circuit", circuit="spa")
+    assert result.ephemeral and result.response.content.startswith("Sorry, something went wrong")
+    simcord.assert_error(world.env, RuntimeError, contains="database exploded")

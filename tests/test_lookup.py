@@ -1,0 +1,51 @@
+"""Finding what people mean: case, accents, typos, partial names and years."""
+
+import pytest
+
+from fanbot.answers.errors import NotFound
+from fanbot.answers.lookup import NameIndex, fold
+
+
+def test_fold_drops_case_accents_and_punctuation():
+    assert fold("Autódromo José Carlos Pace (Interlagos)") == "autodromo jose carlos pace  interlagos"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("petit lemans 2012", "Petit Le Mans powered by Mazda (15th running)"),
+        ("le mans", "24 Hours of Le Mans (94th)"),
+        ("Le Mans 2025", "24 Hours of Le Mans (93rd)"),
+        ("spa", "TotalEnergies 6 Hours of Spa-Francorchamps"),
+        ("SEBRING 2025", "Mobil 1 Twelve Hours of Sebring (73rd)"),
+        ("sao paulo 2025", "Rolex 6 Hours of São Paulo"),
+    ],
+)
+async def test_events_are_found_from_what_people_type(asker, typed, expected):
+    event = await asker("2026-11-25T00:00:00Z").resolve_event(typed)
+    assert event.name == expected
+
+
+async def test_a_year_that_has_no_such_event_matches_nothing_but_suggests_other_years(asker):
+    with pytest.raises(NotFound) as err:
+        await asker("2026-11-25T00:00:00Z").resolve_event("petit lemons 2021")
+    assert any("Petit Le Mans" in s for s in err.value.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("Road atlanta", "Michelin Raceway Road Atlanta"), ("spa", "Circuit de Spa-Francorchamps"),
+     ("interlagos", "Autódromo José Carlos Pace (Interlagos)"), ("mosport", "Canadian Tire Motorsport Park")],
+)
+async def test_circuits_are_found_by_name_alias_and_typo(asker, typed, expected):
+    assert (await asker("2026-11-25T00:00:00Z").resolve_circuit(typed)).name == expected
+
+
+async def test_drivers_are_found_without_accents(asker):
+    assert await asker("2026-11-25T00:00:00Z").resolve_driver("lucas ordonez") == "Lucas Ordóñez"
+
+
+def test_autocomplete_never_offers_more_than_asked():
+    index = NameIndex.build([(f"Event {n}", n, []) for n in range(100)])
+    assert len(index.choices("event", 25)) == 25
+    assert len(index.choices("", 25)) == 25
