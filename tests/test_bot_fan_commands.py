@@ -294,3 +294,38 @@ async def test_an_unexpected_failure_gets_an_apology_not_silence(world, monkeypa
     result = await world.alice.slash(world.channel, "circuit", circuit="spa")
     assert result.ephemeral and result.response.content.startswith("Sorry, something went wrong")
     simcord.assert_error(world.env, RuntimeError, contains="database exploded")
+
+
+async def test_lineup_class_and_team_autocomplete_follow_the_chosen_event(world):
+    classes = await world.alice.autocomplete(world.channel, "lineup", "class", "", event="petit lemans 2012")
+    assert {c["name"] for c in classes} == {"P1", "P2", "Unclassified (invitational)"}
+    teams = await world.alice.autocomplete(
+        world.channel, "lineup", "team", "dyson", event="petit lemans 2012"
+    )
+    assert teams[0]["name"] == "Dyson Racing"
+    assert (
+        await world.alice.autocomplete(world.channel, "lineup", "class", "", event="no such race 1999") == []
+    )
+
+
+async def test_lineup_team_filter(world):
+    result = await world.alice.slash(world.channel, "lineup", event="petit lemans 2012", team="level 5")
+    assert list(fields(result)) == ["P2 (2)"]
+    assert "**#95** Level 5 Motorsports" in fields(result)["P2 (2)"]
+
+
+async def test_a_slow_answer_is_deferred_then_delivered(world, monkeypatch):
+    import asyncio
+
+    monkeypatch.setattr("fanbot.bot.replies.DEFER_AFTER_SECONDS", 0.05)
+    original = world.env.bot.store.upcoming_event_ids
+
+    async def slow(*args, **kwargs):
+        await asyncio.sleep(0.3)  # as if the database were locked by another writer
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(world.env.bot.store, "upcoming_event_ids", slow)
+    result = await world.alice.slash(world.channel, "nextrace")
+    callbacks = [r.json["type"] for r in world.env.http_requests if r.path.endswith("/callback")]
+    assert callbacks[-1] == 5  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: Discord shows "thinking…"
+    assert result.response.embeds[0].title.startswith("Next race: Petit Le Mans")

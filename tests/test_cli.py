@@ -128,3 +128,45 @@ def test_ask_not_found_exits_1_with_suggestions(tmp_path):
     run = fanbot("ask", "/race event:petit lemons 2021", db=tmp_path / "f.db")
     assert run.returncode == 1
     assert "No event matches “petit lemons 2021”. Did you mean:" in run.stderr
+
+
+def test_console_answers_one_command_per_line(tmp_path):
+    db = tmp_path / "f.db"
+    run = subprocess.run(
+        [sys.executable, "-m", "fanbot.cli", "console", "--at", "2012-10-01T00:00:00Z"],
+        input="/nextrace\n/nextrace season:1\nquit\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FANBOT_DB": str(db)},
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Next race: Petit Le Mans" in run.stdout
+    assert "has no option “season”" in run.stdout
+
+
+def test_settings_point_discord_py_at_the_configured_api_and_gateway(monkeypatch):
+    import discord
+
+    from fanbot.bot.app import point_at
+    from fanbot.config import Settings
+
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    )
+    settings = Settings.from_env(
+        {
+            "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10/",
+            "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/gateway",
+        }
+    )
+    point_at(settings)
+    assert discord.http.Route.BASE == "http://127.0.0.1:9/api/v10"
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:9/gateway"
+
+
+def test_bad_settings_are_reported_not_crashed_on(tmp_path):
+    run = fanbot("ask", "/nextrace", db=tmp_path / "f.db", env={"FANBOT_DEV_GUILD_ID": "my-server"})
+    assert run.returncode == 2 and "FANBOT_DEV_GUILD_ID must be a Discord id" in run.stderr

@@ -34,8 +34,12 @@ async def test_a_year_that_has_no_such_event_matches_nothing_but_suggests_other_
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("Road atlanta", "Michelin Raceway Road Atlanta"), ("spa", "Circuit de Spa-Francorchamps"),
-     ("interlagos", "Autódromo José Carlos Pace (Interlagos)"), ("mosport", "Canadian Tire Motorsport Park")],
+    [
+        ("Road atlanta", "Michelin Raceway Road Atlanta"),
+        ("spa", "Circuit de Spa-Francorchamps"),
+        ("interlagos", "Autódromo José Carlos Pace (Interlagos)"),
+        ("mosport", "Canadian Tire Motorsport Park"),
+    ],
 )
 async def test_circuits_are_found_by_name_alias_and_typo(asker, typed, expected):
     assert (await asker("2026-11-25T00:00:00Z").resolve_circuit(typed)).name == expected

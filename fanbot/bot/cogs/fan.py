@@ -24,6 +24,7 @@ from fanbot.answers.people import circuit, driver, lineup
 from fanbot.bot.replies import send, send_pages, within_deadline
 from fanbot.bot.tree import interaction_translator
 from fanbot.commands import COMMANDS
+from fanbot.domain.model import Entry
 from fanbot.i18n import Translate, pick_locale
 from fanbot.render import embed as render
 from fanbot.store import Scope
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 MAX_CHOICES = 25
 
 Renderer = Callable[[Any, Translate, str], list[discord.Embed]]
+Choices = list[app_commands.Choice[str]]
 
 
 def _desc(command: str, option: str | None = None) -> _T:
@@ -167,6 +169,35 @@ class FanCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return await self.event_choices(interaction, current)
+
+    async def _entry_choices(
+        self, interaction: discord.Interaction, current: str, pick: Callable[[Entry], str | None]
+    ) -> list[app_commands.Choice[str]]:
+        """Classes or teams of the event already typed in the same command."""
+        typed_event = getattr(interaction.namespace, "event", None)
+        if not typed_event:
+            return []
+        try:
+            asker = self.asker(interaction)
+            event = await asker.resolve_event(str(typed_event))
+            names = dict.fromkeys(
+                name for e in await asker.store.entries(asker.scope, event.id) if (name := pick(e))
+            )
+        except AnswerError:
+            return []
+        except Exception:
+            log.exception("autocomplete failed for %r", current)
+            return []
+        index = NameIndex.build([(n[:100], n, []) for n in names])
+        return [app_commands.Choice(name=c.label, value=str(c.value)[:100]) for c in index.choices(current)]
+
+    @lineup.autocomplete("car_class")
+    async def _lineup_class(self, interaction: discord.Interaction, current: str) -> Choices:
+        return await self._entry_choices(interaction, current, lambda e: e.car_class)
+
+    @lineup.autocomplete("team")
+    async def _lineup_team(self, interaction: discord.Interaction, current: str) -> Choices:
+        return await self._entry_choices(interaction, current, lambda e: e.team)
 
     @app_commands.command(name=_T("circuit"), description=_desc("circuit"))
     @app_commands.rename(circuit_name=_T("circuit"))
