@@ -329,3 +329,14 @@ async def test_a_slow_answer_is_deferred_then_delivered(world, monkeypatch):
     callbacks = [r.json["type"] for r in world.env.http_requests if r.path.endswith("/callback")]
     assert callbacks[-1] == 5  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: Discord shows "thinking…"
     assert result.response.embeds[0].title.startswith("Next race: Petit Le Mans")
+
+
+async def test_page_buttons_are_removed_when_they_expire(world):
+    await world.env.bot.store.import_catalog(
+        _guild_catalog("Huge grid race", 80, "y" * 60), guild_id=world.guild.id
+    )
+    result = await world.alice.slash(world.channel, "lineup", event="Huge grid race")
+    assert result.response.components
+    await world.env.advance_time(601)
+    assert not result.response.components
+    assert result.response.embeds[0].footer.text.startswith("Page 1/")

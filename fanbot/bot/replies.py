@@ -63,6 +63,7 @@ class Paginator(discord.ui.View):
         self.owner_id = owner_id
         self.tr = tr
         self.index = 0
+        self.message: discord.Message | discord.InteractionMessage | None = None
         self.previous.label = tr("Previous")
         self.next.label = tr("Next")
         self._sync_buttons()
@@ -79,6 +80,14 @@ class Paginator(discord.ui.View):
             )
             return False
         return True
+
+    async def on_timeout(self) -> None:
+        # Leave the page that is shown, without buttons that would no longer answer.
+        if self.message is not None:
+            try:
+                await self.message.edit(view=None)
+            except discord.HTTPException:
+                log.debug("could not remove expired page buttons", exc_info=True)
 
     async def _show(self, interaction: discord.Interaction) -> None:
         self._sync_buttons()
@@ -102,6 +111,6 @@ async def send_pages(
     if len(pages) == 1:
         await send(interaction, embeds=pages, ephemeral=ephemeral)
         return
-    await send(
-        interaction, embeds=[pages[0]], view=Paginator(pages, interaction.user.id, tr), ephemeral=ephemeral
-    )
+    paginator = Paginator(pages, interaction.user.id, tr)
+    await send(interaction, embeds=[pages[0]], view=paginator, ephemeral=ephemeral)
+    paginator.message = await interaction.original_response()

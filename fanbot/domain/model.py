@@ -74,6 +74,11 @@ class Entry:
     source: str | None = None
     notes: str | None = None
 
+    @property
+    def number_label(self) -> str:
+        """ "#6", "#055", or "#?" when the car number is not known."""
+        return f"#{self.number}" if self.number is not None else "#?"
+
 
 @dataclass(frozen=True)
 class Result:

@@ -221,7 +221,7 @@ def race_pages(answer: RaceCard, tr: Translate, locale: str) -> list[discord.Emb
 
 
 def entry_text(entry: Entry, tr: Translate) -> str:
-    number = f"**#{entry.number}**" if entry.number is not None else "**#?**"
+    number = f"**{entry.number_label}**"
     drivers = ", ".join(entry.drivers) if entry.drivers else tr("drivers TBA")
     parts = " — ".join(p for p in (entry.team, entry.car) if p)
     return f"{number} {parts}: {drivers}"
@@ -264,7 +264,7 @@ def driver_pages(answer: DriverCard, tr: Translate, locale: str) -> list[discord
     pages = Pages(answer.name, tr("{n} entries on record", n=len(answer.appearances)))
     lines = []
     for a in answer.appearances:
-        number = f"#{a.entry.number}" if a.entry.number is not None else "#?"
+        number = a.entry.number_label
         team = ", ".join(p for p in (a.entry.team, a.entry.car) if p)
         with_whom = ", ".join(a.co_drivers) if a.co_drivers else "—"
         lines.append(

@@ -161,7 +161,7 @@ def render_race(answer: RaceCard, style: TextStyle) -> str:
 
 
 def entry_line(entry: Entry, style: TextStyle) -> str:
-    number = f"#{entry.number}" if entry.number is not None else "#?"
+    number = entry.number_label
     drivers = ", ".join(entry.drivers) if entry.drivers else style.tr("drivers TBA")
     parts = [p for p in (entry.team, entry.car) if p]
     return f"{number} {' — '.join(parts)}: {drivers}"
@@ -208,7 +208,7 @@ def render_driver(answer: DriverCard, style: TextStyle) -> str:
     tr = style.tr
     lines = [tr("{name} — {n} entries on record", name=answer.name, n=len(answer.appearances))]
     for a in answer.appearances:
-        number = f"#{a.entry.number}" if a.entry.number is not None else "#?"
+        number = a.entry.number_label
         team = ", ".join(p for p in (a.entry.team, a.entry.car) if p)
         with_whom = ", ".join(a.co_drivers) if a.co_drivers else "—"
         lines.append(
