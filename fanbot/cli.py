@@ -174,15 +174,20 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
                 break
             if not line.strip():
                 continue
-            _, out = await answer_line(
-                store,
-                line,
-                clock=_clock(args.at),
-                style=style,
-                as_json=args.json,
-                guild_id=args.guild,
-                lookups=lookups,
-            )
+            try:
+                _, out = await answer_line(
+                    store,
+                    line,
+                    clock=_clock(args.at),
+                    style=style,
+                    as_json=args.json,
+                    guild_id=args.guild,
+                    lookups=lookups,
+                )
+            except Exception:
+                # One bad line must not end the session: say so, log why, go on.
+                logging.getLogger(__name__).exception("console command failed: %r", line)
+                out = "Sorry, that command failed; the error was logged."
             print(out)
     finally:
         await store.close()

@@ -145,3 +145,46 @@ async def test_a_failure_while_writing_rolls_the_whole_import_back(store, monkey
     with pytest.raises(RuntimeError):
         await store.import_catalog(catalog)
     assert await dump(store) == before
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda raw: raw["events"][1].__setitem__("status", ["x"]), ".status: must be one of"),
+        (lambda raw: raw["events"][1]["sessions"][0].__setitem__("kind", ["race"]), ".sessions[0].kind"),
+        (lambda raw: raw["events"][1]["sessions"][0].__setitem__("date", "9999-12-31"), "outside the years"),
+        (lambda raw: raw["events"][1]["sessions"][0].__setitem__("date", "0999-06-01"), "outside the years"),
+        (
+            lambda raw: raw["events"][0]["results"].append(dict(raw["events"][0]["results"][0])),
+            "Overall P1 is listed twice",
+        ),
+    ],
+)
+def test_odd_values_are_problems_not_crashes(mutate, expected):
+    raw = shipped()
+    mutate(raw)
+    with pytest.raises(CatalogError) as err:
+        parse_catalog(raw)
+    assert expected in str(err.value)
+
+
+async def test_a_guild_file_may_use_shared_series_but_not_rename_or_add_them(store):
+    raw = shipped()
+    raw["events"] = [
+        {
+            "key": "club",
+            "series": "WEC",
+            "season": 2027,
+            "name": "Club race",
+            "circuit": "la-sarthe",
+            "sessions": [],
+        }
+    ]
+    raw["series"] = [{"code": "WEC", "name": "Renamed by a guild"}]
+    await store.import_catalog(parse_catalog(raw), guild_id=5)
+    assert {s.name for s in await store.series() if s.code == "WEC"} == {"FIA World Endurance Championship"}
+    raw["series"].append({"code": "XYZ", "name": "Guild series"})
+    before = await dump(store)
+    with pytest.raises(CatalogError, match="series 'XYZ' is not known"):
+        await store.import_catalog(parse_catalog(raw), guild_id=5)
+    assert await dump(store) == before

@@ -79,3 +79,13 @@ def test_instant_without_zone_is_refused():
 def test_end_of_local_day_follows_the_circuit_zone():
     assert to_iso_utc(end_of_local_day(date(2012, 10, 20), "America/New_York")) == "2012-10-21T04:00:00Z"
     assert to_iso_utc(end_of_local_day(date(2026, 6, 13), "Europe/Paris")) == "2026-06-13T22:00:00Z"
+
+
+def test_stored_instants_are_zero_padded_so_they_sort_as_text():
+    assert to_iso_utc(datetime(999, 6, 1, 12, 0, tzinfo=UTC)) == "0999-06-01T12:00:00Z"
+
+
+@pytest.mark.parametrize("typed", ["0999-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00"])
+def test_instants_outside_the_supported_years_are_refused(typed):
+    with pytest.raises(ValueError, match="outside the years"):
+        parse_instant(typed)

@@ -53,3 +53,11 @@ def test_autocomplete_never_offers_more_than_asked():
     index = NameIndex.build([(f"Event {n}", n, []) for n in range(100)])
     assert len(index.choices("event", 25)) == 25
     assert len(index.choices("", 25)) == 25
+
+
+@pytest.mark.parametrize("typed", ["12", "²", "99999999999999999999999"])
+async def test_a_typed_number_is_a_name_not_a_row_id(asker, typed):
+    with pytest.raises(NotFound):
+        await asker("2026-11-25T00:00:00Z").resolve_event(typed)
+    with pytest.raises(NotFound):
+        await asker("2026-11-25T00:00:00Z").resolve_circuit(typed)

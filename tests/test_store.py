@@ -131,3 +131,17 @@ async def test_two_guilds_may_use_the_same_event_key(store):
         )
     assert len(await store.events(Scope(1), season=2027)) == 1
     assert len(await store.events(Scope(2), season=2027)) == 1
+
+
+async def test_two_processes_starting_on_a_new_file_at_once_both_succeed(db_path):
+    import asyncio
+
+    first, second = await asyncio.gather(
+        Store.open(db_path, seed=catalog_path()), Store.open(db_path, seed=catalog_path())
+    )
+    try:
+        assert await first.schema_version() == await second.schema_version() == 2
+        assert len(await first.events(Scope.catalog())) == 39
+    finally:
+        await first.close()
+        await second.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,6 +77,22 @@ class Lookups:
         return index
 
 
+CHOICE_PREFIX = "id:"
+_CHOICE = re.compile(r"^id:(\d{1,12})$")
+
+
+def choice_value(row_id: int) -> str:
+    """What an autocomplete choice sends back for a stored row: "id:24"."""
+    return f"{CHOICE_PREFIX}{row_id}"
+
+
+def chosen_id(text: str) -> int | None:
+    """The row id in an autocomplete value; None for anything a person typed
+    (a typed "24" is a name to look up, not a row id)."""
+    match = _CHOICE.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
 @dataclass
 class Asker:
     """One question's context: the store, the asking guild (or DM), and now."""
@@ -101,10 +118,8 @@ class Asker:
 
     async def resolve_event(self, text: str) -> Event:
         index = await self.lookups.events(self.scope)
-        wanted: int | None = None
-        if text.strip().isdigit():  # an autocomplete choice carries the event id
-            wanted = int(text.strip())
-        else:
+        wanted = chosen_id(text)  # an autocomplete choice carries the event id
+        if wanted is None:
             found = index.find(text)
             wanted = int(str(found.value)) if found else None
         event = await self.store.event(self.scope, wanted) if wanted is not None else None
@@ -114,9 +129,8 @@ class Asker:
 
     async def resolve_circuit(self, text: str) -> Circuit:
         index = await self.lookups.circuits(self.scope)
-        found = None
-        if text.strip().isdigit():
-            found = next((c for c in index.candidates if c.value == int(text.strip())), None)
+        wanted = chosen_id(text)
+        found = next((c for c in index.candidates if c.value == wanted), None) if wanted else None
         found = found or index.find(text)
         if found is None:
             raise NotFound(WHAT_CIRCUIT, text, index.suggestions(text))

@@ -22,6 +22,7 @@ YEAR = re.compile(r"\b(?:19|20|21)\d\d\b")
 # Below this score a name is not a match, only a suggestion.
 MATCH_SCORE = 80.0
 SUGGEST_SCORE = 45.0
+MIN_FUZZY_LENGTH = 2
 
 
 def fold(text: str) -> str:
@@ -96,6 +97,8 @@ class NameIndex(Generic[T]):
         for c in self.candidates:  # an exact name or label always wins
             if folded in c.terms or query == c.label:
                 return c
+        if len(folded.replace(" ", "")) < MIN_FUZZY_LENGTH:
+            return None  # one character matches too much to mean anything
         ranked = self.ranked(query, limit=2)
         if ranked and ranked[0][1] >= MATCH_SCORE:
             return ranked[0][0]

@@ -18,6 +18,8 @@ T = TypeVar("T")
 # Discord wants the first response within 3 s; past this we defer and follow up.
 DEFER_AFTER_SECONDS = 2.0
 NO_MENTIONS = discord.AllowedMentions.none()
+# interaction.extras key: a public "thinking…" placeholder is waiting for the reply.
+PUBLIC_THINKING = "fanbot_public_thinking"
 
 
 async def within_deadline(
@@ -29,6 +31,7 @@ async def within_deadline(
     done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_SECONDS)
     if not done and not interaction.response.is_done():
         await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        interaction.extras[PUBLIC_THINKING] = not ephemeral
     return await task
 
 
@@ -46,10 +49,20 @@ async def send(
         kwargs["embeds"] = embeds
     if view is not None:
         kwargs["view"] = view
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
+    if not interaction.response.is_done():
         await interaction.response.send_message(**kwargs)
+        return
+    if ephemeral and interaction.extras.pop(PUBLIC_THINKING, False):
+        # The first follow-up would replace the public "thinking…" message and so be
+        # public too; remove it so that this reply is seen by the asker alone.
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException:
+            log.warning("could not remove the thinking message; the reply may be public")
+    else:
+        interaction.extras.pop(PUBLIC_THINKING, None)
+    # wait=True: discord.py then binds a view to the real message id.
+    await interaction.followup.send(**kwargs, wait=True)
 
 
 class Paginator(discord.ui.View):
@@ -93,12 +106,13 @@ class Paginator(discord.ui.View):
         self._sync_buttons()
         await interaction.response.edit_message(embed=self.pages[self.index], view=self)
 
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="fanbot:page:prev")
+    # No fixed custom_id: each paginator gets its own, so two never answer each other's buttons.
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction, _: discord.ui.Button[Paginator]) -> None:
         self.index = max(0, self.index - 1)
         await self._show(interaction)
 
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.primary, custom_id="fanbot:page:next")
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.primary)
     async def next(self, interaction: discord.Interaction, _: discord.ui.Button[Paginator]) -> None:
         self.index = min(len(self.pages) - 1, self.index + 1)
         await self._show(interaction)

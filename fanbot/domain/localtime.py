@@ -156,6 +156,8 @@ def parse_instant(text: str) -> datetime:
         raise UnparseableTime(text) from exc
     if parsed.tzinfo is None:
         raise LocalTimeError(f"'{text}' has no time zone: add Z for UTC or an offset such as +02:00.")
+    if not 1900 <= parsed.year <= 2200:
+        raise LocalTimeError(f"'{text}' is outside the years 1900-2200.")
     return parsed.astimezone(UTC)
 
 
@@ -163,7 +165,9 @@ def to_iso_utc(instant: datetime) -> str:
     """The form instants are stored and printed in: 2012-10-20T15:30:00Z."""
     if instant.tzinfo is None:
         raise ValueError("to_iso_utc needs an aware datetime")
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Zero-padded on purpose: stored instants are compared as text.
+    utc = instant.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
 
 
 def from_iso_utc(text: str) -> datetime:

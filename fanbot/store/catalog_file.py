@@ -28,6 +28,8 @@ KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 MAX_NAME = 120
 MAX_TEXT = 1000
 MAX_URL = 500
+MIN_YEAR = 1900
+MAX_YEAR = 2200
 
 
 class CatalogError(ValueError):
@@ -219,7 +221,7 @@ class _Checker:
         if len(value) > limit:
             self.problems.append(f"{where}.{key}: longer than {limit} characters")
             return None
-        return value.strip()
+        return value.strip() or None
 
     def url(self, item: dict[str, Any], key: str, where: str) -> str | None:
         value = self.text(item, key, where, limit=MAX_URL)
@@ -306,7 +308,7 @@ def _parse_event(c: _Checker, item: Any, index: int, zones: dict[str, str]) -> E
     edition = c.number(item, "edition", where, kind=int, minimum=1, maximum=1000)
     length = c.text(item, "length", where)
     status = item.get("status", EventStatus.SCHEDULED.value)
-    if status not in {s.value for s in EventStatus}:
+    if not isinstance(status, str) or status not in {s.value for s in EventStatus}:
         c.problems.append(
             f"{where}.status: must be one of scheduled, postponed, cancelled (found {status!r})"
         )
@@ -350,7 +352,7 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
         if not c.is_object(item, at):
             continue
         kind = item.get("kind")
-        if kind not in {k.value for k in SessionKind}:
+        if not isinstance(kind, str) or kind not in {k.value for k in SessionKind}:
             allowed = ", ".join(k.value for k in SessionKind)
             c.problems.append(f"{at}.kind: must be one of {allowed} (found {kind!r})")
             continue
@@ -404,10 +406,14 @@ def _parse_date(c: _Checker, value: Any, at: str) -> date | None:
         c.problems.append(f"{at}: must be a date like 2012-10-20")
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         c.problems.append(f"{at}: {value!r} is not a date like 2012-10-20")
         return None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        c.problems.append(f"{at}: {value!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+        return None
+    return day
 
 
 def _parse_time(c: _Checker, value: Any, at: str) -> time | None:
@@ -468,6 +474,9 @@ def _parse_results(c: _Checker, raw: Any, where: str) -> tuple[ResultRecord, ...
         car_class = c.text(item, "class", at, required=True, limit=40)
         position = c.number(item, "position", at, kind=int, minimum=1, maximum=500)
         description = c.text(item, "description", at, required=True, limit=300)
+        if car_class and position and (car_class, position) in {(r.car_class, r.position) for r in records}:
+            c.problems.append(f"{at}: {car_class} P{position} is listed twice")
+            continue
         if car_class and position and description:
             records.append(
                 ResultRecord(

@@ -31,7 +31,7 @@ from fanbot.domain.model import (
     Session,
     SessionKind,
 )
-from fanbot.store.catalog_file import Catalog, EventRecord, load_catalog_file
+from fanbot.store.catalog_file import Catalog, CatalogError, EventRecord, load_catalog_file
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +104,10 @@ class Store:
         """
         db = await aiosqlite.connect(str(path), isolation_level=None)
         db.row_factory = aiosqlite.Row
+        # The busy timeout first: switching to WAL must wait for another starting process.
+        await _run(db, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await _run(db, "PRAGMA journal_mode = WAL")
         await _run(db, "PRAGMA foreign_keys = ON")
-        await _run(db, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await _run(db, "PRAGMA synchronous = NORMAL")
         store = cls(db, str(path))
         try:
@@ -129,12 +130,15 @@ class Store:
         return int(row[0]) if row else 0
 
     async def _migrate(self, upto_version: int | None) -> None:
-        current = await self.schema_version()
         for version, sql in migrations():
-            if version <= current or (upto_version is not None and version > upto_version):
-                continue
-            log.info("migrating %s to schema version %d", self.path, version)
+            if upto_version is not None and version > upto_version:
+                break
             async with self._write() as db:
+                # Read the version inside the write transaction: two processes
+                # starting on a new file at once must not both apply a migration.
+                if await self.schema_version() >= version:
+                    continue
+                log.info("migrating %s to schema version %d", self.path, version)
                 # executescript would commit on its own; run statement by statement
                 # inside our transaction so a failed migration leaves nothing behind.
                 for statement in _split_sql(sql):
@@ -171,7 +175,15 @@ class Store:
         summary = ImportSummary()
         async with self._write() as db:
             series_ids: dict[str, int] = {}
-            for s in catalog.series:
+            if guild_id is not None:
+                # Series are shared by every guild: a guild's file may use them, not rename them.
+                known = {x.code: x for x in await self.series()}
+                unknown = sorted(s.code for s in catalog.series if s.code not in known)
+                if unknown:
+                    raise CatalogError("catalog", [f"series {code!r} is not known" for code in unknown])
+                series_ids = await self._series_ids(db)
+                summary.unchanged["series"] += len(catalog.series)
+            for s in catalog.series if guild_id is None else ():
                 series_ids[s.code] = await self._upsert(
                     db,
                     summary,
@@ -207,6 +219,10 @@ class Store:
                     db, summary, e, guild_id, series_ids[e.series], circuit_ids[e.circuit]
                 )
         return summary
+
+    async def _series_ids(self, db: aiosqlite.Connection) -> dict[str, int]:
+        async with db.execute("SELECT id, code FROM series") as cur:
+            return {str(r["code"]): int(r["id"]) for r in await cur.fetchall()}
 
     async def _upsert(
         self,

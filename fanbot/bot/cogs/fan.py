@@ -16,7 +16,7 @@ from discord.app_commands import locale_str as _T
 from discord.ext import commands
 
 from fanbot.answers.calendar import race, schedule
-from fanbot.answers.context import Asker
+from fanbot.answers.context import Asker, choice_value
 from fanbot.answers.errors import AnswerError
 from fanbot.answers.lookup import NameIndex
 from fanbot.answers.nextrace import next_race
@@ -38,6 +38,11 @@ MAX_CHOICES = 25
 
 Renderer = Callable[[Any, Translate, str], list[discord.Embed]]
 Choices = list[app_commands.Choice[str]]
+
+
+def _value(value: object) -> str:
+    # Stored rows (events, circuits) travel as "id:N"; names (series, drivers) as themselves.
+    return choice_value(value) if isinstance(value, int) else str(value)[:100]
 
 
 def _desc(command: str, option: str | None = None) -> _T:
@@ -79,7 +84,7 @@ class FanCog(commands.Cog):
         try:
             index = await index_for(Scope(interaction.guild_id))
             return [
-                app_commands.Choice(name=c.label[:100], value=str(c.value)[:100])
+                app_commands.Choice(name=c.label[:100], value=_value(c.value))
                 for c in index.choices(current, MAX_CHOICES)
             ]
         except Exception:
