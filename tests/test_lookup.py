@@ -61,3 +61,30 @@ async def test_a_typed_number_is_a_name_not_a_row_id(asker, typed):
         await asker("2026-11-25T00:00:00Z").resolve_event(typed)
     with pytest.raises(NotFound):
         await asker("2026-11-25T00:00:00Z").resolve_circuit(typed)
+
+
+async def test_names_imported_by_another_process_are_found_without_a_restart(asker, db_path):
+    import json
+
+    from fanbot.config import catalog_path
+    from fanbot.store import Store
+    from fanbot.store.catalog_file import parse_catalog
+
+    ask = asker("2026-11-25T00:00:00Z")
+    with pytest.raises(NotFound):
+        await ask.resolve_event("Winter Classic 2027")
+    other = await Store.open(db_path)  # as `fanbot import` would, beside the running bot
+    raw = json.loads(catalog_path().read_text(encoding="utf-8"))
+    raw["events"] = [
+        {
+            "key": "winter",
+            "series": "WEC",
+            "season": 2027,
+            "name": "Winter Classic",
+            "circuit": "imola",
+            "sessions": [],
+        }
+    ]
+    await other.import_catalog(parse_catalog(raw))
+    await other.close()
+    assert (await ask.resolve_event("Winter Classic 2027")).name == "Winter Classic"

@@ -91,3 +91,14 @@ async def test_text_shows_the_display_zone_and_the_circuit_local_time(asker):
     answer = await next_race(asker("2012-10-01T00:00:00Z"))
     text = render_next_race(answer, TextStyle(zone="Europe/Paris"))
     assert "Sat 20 Oct 2012, 17:30 CEST (11:30 EDT local)" in text
+
+
+async def test_a_race_under_way_is_still_the_next_race_until_it_ends(asker):
+    # Le Mans 2025 started at 14:00 UTC and runs 24 hours.
+    during = await next_race(asker("2025-06-14T15:00:00Z"))
+    assert during.event.name == "24 Hours of Le Mans (93rd)" and during.in_progress
+    assert "Race: Sat 14 Jun 2025, 14:00 UTC (16:00 CEST local) — under way" in render_next_race(
+        during, TextStyle()
+    )
+    after = await next_race(asker("2025-06-15T14:00:00Z"))
+    assert after.event.name != "24 Hours of Le Mans (93rd)"

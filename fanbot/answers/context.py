@@ -21,22 +21,25 @@ class Lookups:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._cache: OrderedDict[tuple[str, int | None], tuple[int, NameIndex[object]]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int | None], tuple[tuple[int, int], NameIndex[object]]] = (
+            OrderedDict()
+        )
 
-    def _cached(self, kind: str, scope: Scope) -> NameIndex[object] | None:
+    async def _cached(self, kind: str, scope: Scope) -> NameIndex[object] | None:
         hit = self._cache.get((kind, scope.guild_id))
-        if hit and hit[0] == self.store.revision:
+        # The token also moves when another process (fanbot import) commits.
+        if hit and hit[0] == await self.store.change_token():
             self._cache.move_to_end((kind, scope.guild_id))
             return hit[1]
         return None
 
-    def _keep(self, kind: str, scope: Scope, index: NameIndex[object]) -> None:
-        self._cache[(kind, scope.guild_id)] = (self.store.revision, index)
+    async def _keep(self, kind: str, scope: Scope, index: NameIndex[object]) -> None:
+        self._cache[(kind, scope.guild_id)] = (await self.store.change_token(), index)
         while len(self._cache) > INDEX_CACHE_GUILDS:
             self._cache.popitem(last=False)
 
     async def events(self, scope: Scope) -> NameIndex[object]:
-        index = self._cached("events", scope)
+        index = await self._cached("events", scope)
         if index is None:
             items: list[tuple[str, object, list[str]]] = []
             # Most recent first: with no year typed, "spa" means the latest Spa.
@@ -47,18 +50,18 @@ class Lookups:
                 terms += [f"{alias} {e.season}" for alias in e.circuit.aliases]
                 items.append((label[:100], e.id, terms))
             index = NameIndex.build(items)
-            self._keep("events", scope, index)
+            await self._keep("events", scope, index)
         return index
 
     async def series(self, scope: Scope) -> NameIndex[object]:
-        index = self._cached("series", scope)
+        index = await self._cached("series", scope)
         if index is None:
             index = NameIndex.build([(s.code, s.code, [s.name]) for s in await self.store.series()])
-            self._keep("series", scope, index)
+            await self._keep("series", scope, index)
         return index
 
     async def circuits(self, scope: Scope) -> NameIndex[object]:
-        index = self._cached("circuits", scope)
+        index = await self._cached("circuits", scope)
         if index is None:
             index = NameIndex.build(
                 [
@@ -66,14 +69,14 @@ class Lookups:
                     for c in await self.store.circuits(scope)
                 ]
             )
-            self._keep("circuits", scope, index)
+            await self._keep("circuits", scope, index)
         return index
 
     async def drivers(self, scope: Scope) -> NameIndex[object]:
-        index = self._cached("drivers", scope)
+        index = await self._cached("drivers", scope)
         if index is None:
             index = NameIndex.build([(n[:100], n, []) for n in await self.store.driver_names(scope)])
-            self._keep("drivers", scope, index)
+            await self._keep("drivers", scope, index)
         return index
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fanbot.answers.context import Asker
-from fanbot.answers.timing import is_done, is_to_come
+from fanbot.answers.timing import is_done, is_running, is_to_come
 from fanbot.domain.model import Event, Series, Session
 
 
@@ -24,7 +24,10 @@ class NextRace:
 
     @property
     def in_progress(self) -> bool:
-        return bool(self.done) and bool(self.to_come)
+        """Part of the weekend has run, or a session is under way."""
+        return bool(self.to_come) and (bool(self.done) or any(is_running(s, self.now) for s in self.to_come))
+
+    json_extra = ("in_progress",)
 
 
 async def next_race(asker: Asker, series: str | None = None) -> NextRace:

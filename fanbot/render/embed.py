@@ -16,6 +16,7 @@ from discord.utils import format_dt
 from fanbot.answers.calendar import RaceCard, Schedule
 from fanbot.answers.nextrace import NextRace
 from fanbot.answers.people import CircuitCard, DriverCard, Lineup
+from fanbot.answers.timing import is_running
 from fanbot.domain.model import Entry, Event, EventStatus, Session
 from fanbot.i18n import Translate, format_day
 from fanbot.render.words import STATUS, kind_label
@@ -162,7 +163,11 @@ def next_race_pages(answer: NextRace, tr: Translate, locale: str) -> list[discor
         pages.add_lines(
             tr("Done"), [session_text(s, tr, locale, relative=False) for s in answer.done], tr("(continued)")
         )
-    pages.add_lines(tr("Sessions"), [session_text(s, tr, locale) for s in answer.to_come], tr("(continued)"))
+    lines = [
+        session_text(s, tr, locale) + (" — **" + tr("under way") + "**" if is_running(s, answer.now) else "")
+        for s in answer.to_come
+    ]
+    pages.add_lines(tr("Sessions"), lines, tr("(continued)"))
     links = _links(event, tr)
     if links:
         pages.add_field(tr("Links"), links)

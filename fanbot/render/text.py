@@ -8,6 +8,7 @@ from datetime import date
 from fanbot.answers.calendar import RaceCard, Schedule
 from fanbot.answers.nextrace import NextRace
 from fanbot.answers.people import CircuitCard, DriverCard, Lineup
+from fanbot.answers.timing import is_running
 from fanbot.domain.model import Entry, Event, EventStatus, Session
 from fanbot.i18n import Translate, format_day, format_local, translator
 from fanbot.render.words import STATUS, countdown, kind_label
@@ -103,7 +104,9 @@ def render_next_race(answer: NextRace, style: TextStyle) -> str:
         lines.append("  ✓ " + session_line(session, event, style) + " — " + tr("done"))
     for session in answer.to_come:
         line = "  • " + session_line(session, event, style)
-        if session.start is not None:
+        if is_running(session, answer.now):
+            line += " — " + tr("under way")
+        elif session.start is not None:
             line += f" — {countdown(answer.now, session.start, tr)}"
         lines.append(line)
     lines += event_links(event, style)

@@ -368,7 +368,7 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
         if zone is None:
             continue  # the circuit problem is already reported
         try:
-            timing = session_timing(day, clock, zone)
+            timing = session_timing(day, clock, zone, duration)
         except LocalTimeError as exc:
             c.problems.append(f"{at}.time: {exc}")
             continue
@@ -377,10 +377,12 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
 
 
 def session_timing(
-    day: date | None, clock: time | None, zone: str
+    day: date | None, clock: time | None, zone: str, duration_minutes: int | None = None
 ) -> tuple[str | None, str | None, str | None, str | None]:
     """(start_at, local_date, sort_at, horizon_at) for a session, as stored.
 
+    A timed session stays current until it ends (start + duration, when the
+    duration is known): a 24-hour race under way is still the "next race".
     A session with a known date but no time sorts at the start of its local
     day and stays "to come" until that day ends at the circuit.
     """
@@ -391,8 +393,10 @@ def session_timing(
     if clock is None:
         day_start = _first_instant_of_day(day, zone)
         return None, day_text, day_start, day_end
-    start = to_iso_utc(local_to_utc(day, clock, zone))
-    return start, day_text, start, start
+    start_instant = local_to_utc(day, clock, zone)
+    start = to_iso_utc(start_instant)
+    end = to_iso_utc(start_instant + timedelta(minutes=duration_minutes or 0))
+    return start, day_text, start, end
 
 
 def _first_instant_of_day(day: date, zone: str) -> str:

@@ -158,6 +158,13 @@ class Store:
             await _run(self._db, "COMMIT")
             self.revision += 1
 
+    async def change_token(self) -> tuple[int, int]:
+        """Changes when this process writes or another connection commits
+        (``PRAGMA data_version``): caches built from the store compare it."""
+        async with self._db.execute("PRAGMA data_version") as cur:
+            row = await cur.fetchone()
+        return self.revision, int(row[0]) if row else 0
+
     async def _catalog_is_empty(self) -> bool:
         async with self._db.execute("SELECT COUNT(*) FROM events WHERE guild_id IS NULL") as cur:
             row = await cur.fetchone()
