@@ -1,7 +1,7 @@
 """Where "now" comes from.
 
-Nothing below the adapters calls ``datetime.now()``: answers and the reminder
-dispatcher take a clock, so tests and ``fanbot ask --at`` can set the time.
+Nothing below the adapters reads the system clock: answers (and, later, the reminder
+dispatcher) take a clock, so tests and ``fanbot ask --at`` can set the time.
 """
 
 from __future__ import annotations
