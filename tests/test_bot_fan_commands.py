@@ -340,3 +340,14 @@ async def test_page_buttons_are_removed_when_they_expire(world):
     await world.env.advance_time(601)
     assert not result.response.components
     assert result.response.embeds[0].footer.text.startswith("Page 1/")
+
+
+async def test_a_cancelled_event_is_not_a_circuits_next_race(world):
+    raw = json.loads(catalog_path().read_text(encoding="utf-8"))
+    raw["events"] = [{"key": "called-off", "series": "WEC", "season": 2013, "name": "Called-off race",
+                      "circuit": "road-atlanta", "status": "cancelled",
+                      "sessions": [{"kind": "race", "date": "2013-10-19", "time": "11:00"}]}]
+    await world.env.bot.store.import_catalog(parse_catalog(raw), guild_id=world.guild.id)
+    world.clock.instant = world.clock.instant.replace(year=2013)
+    result = await world.alice.slash(world.channel, "circuit", circuit="road atlanta")
+    assert "Called-off race" not in fields(result)["Next event"]

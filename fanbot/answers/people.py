@@ -10,7 +10,7 @@ from fanbot.answers.context import Asker
 from fanbot.answers.errors import WHAT_CLASS, WHAT_TEAM, NotFound
 from fanbot.answers.lookup import NameIndex, fold
 from fanbot.domain.localtime import utc_to_local
-from fanbot.domain.model import Circuit, Entry, Event
+from fanbot.domain.model import Circuit, Entry, Event, EventStatus
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,8 @@ async def circuit(asker: Asker, circuit: str) -> CircuitCard:
     found = await asker.resolve_circuit(circuit)
     events = await asker.store.events(asker.scope, circuit_id=found.id)
     now = asker.now
+    # A cancelled event is neither the circuit's next race nor its last one.
+    events = [e for e in events if e.status is not EventStatus.CANCELLED]
     done = [e for e in events if event_is_done(e, now)]
     upcoming = [
         e for e in events if not event_is_done(e, now) and any(s.local_date or s.start for s in e.sessions)

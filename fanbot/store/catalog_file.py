@@ -263,8 +263,9 @@ def _parse_circuit(c: _Checker, item: Any, where: str) -> CircuitRecord | None:
         c.problems.append(f"{where}.timezone: {zone!r} is not an IANA time zone")
         zone = None
     aliases = item.get("aliases", [])
-    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        c.problems.append(f"{where}.aliases: must be a list of names")
+    # '|' separates aliases in the database.
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and "|" not in a for a in aliases):
+        c.problems.append(f"{where}.aliases: must be a list of names (without '|')")
         aliases = []
     length = c.number(item, "length_km", where, kind=float, minimum=0.1, maximum=100)
     turns = c.number(item, "turns", where, kind=int, minimum=1, maximum=200)
