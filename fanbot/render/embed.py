@@ -19,7 +19,7 @@ from fanbot.answers.people import CircuitCard, DriverCard, Lineup
 from fanbot.answers.timing import is_running
 from fanbot.domain.model import Entry, Event, EventStatus, Session
 from fanbot.i18n import Translate, format_day
-from fanbot.render.words import STATUS, kind_label
+from fanbot.render.words import STATUS, appearance_line, kind_label
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -267,15 +267,7 @@ def circuit_pages(answer: CircuitCard, tr: Translate, locale: str) -> list[disco
 
 def driver_pages(answer: DriverCard, tr: Translate, locale: str) -> list[discord.Embed]:
     pages = Pages(answer.name, tr("{n} entries on record", n=len(answer.appearances)))
-    lines = []
-    for a in answer.appearances:
-        number = a.entry.number_label
-        team = ", ".join(p for p in (a.entry.team, a.entry.car) if p)
-        with_whom = ", ".join(a.co_drivers) if a.co_drivers else "—"
-        lines.append(
-            f"**{a.event.display_name}** ({a.event.series.code}): {number} {team} — "
-            + tr("with {names}", names=with_whom)
-        )
+    lines = [appearance_line(a, tr, bold=True) for a in answer.appearances]
     if lines:
         pages.add_lines(tr("Entries"), lines, tr("(continued)"))
     return pages.finish(None, page_label(tr))

@@ -11,7 +11,7 @@ from fanbot.answers.people import CircuitCard, DriverCard, Lineup
 from fanbot.answers.timing import is_running
 from fanbot.domain.model import Entry, Event, EventStatus, Session
 from fanbot.i18n import Translate, format_day, format_local, translator
-from fanbot.render.words import STATUS, countdown, kind_label
+from fanbot.render.words import STATUS, appearance_line, countdown, kind_label
 
 
 @dataclass(frozen=True)
@@ -210,12 +210,5 @@ def render_circuit(answer: CircuitCard, style: TextStyle) -> str:
 def render_driver(answer: DriverCard, style: TextStyle) -> str:
     tr = style.tr
     lines = [tr("{name} — {n} entries on record", name=answer.name, n=len(answer.appearances))]
-    for a in answer.appearances:
-        number = a.entry.number_label
-        team = ", ".join(p for p in (a.entry.team, a.entry.car) if p)
-        with_whom = ", ".join(a.co_drivers) if a.co_drivers else "—"
-        lines.append(
-            f"  {a.event.display_name} ({a.event.series.code}): {number} {team} — "
-            + tr("with {names}", names=with_whom)
-        )
+    lines += ["  " + appearance_line(a, tr) for a in answer.appearances]
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fanbot.answers.people import Appearance
 from fanbot.domain.model import EventStatus, SessionKind
 from fanbot.i18n import N_, Translate
 
@@ -42,3 +43,13 @@ def countdown(now: datetime, then: datetime, tr: Translate) -> str:
     else:
         span = tr("{minutes} min", minutes=minutes)
     return tr("{span} ago", span=span) if past else tr("in {span}", span=span)
+
+
+def appearance_line(a: Appearance, tr: Translate, *, bold: bool = False) -> str:
+    """One entry of a driver's record: event, car number, team and car, co-drivers."""
+    team = ", ".join(p for p in (a.entry.team, a.entry.car) if p)
+    with_whom = ", ".join(a.co_drivers) if a.co_drivers else "—"
+    event = f"**{a.event.display_name}**" if bold else a.event.display_name
+    return f"{event} ({a.event.series.code}): {a.entry.number_label} {team} — " + tr(
+        "with {names}", names=with_whom
+    )
