@@ -57,6 +57,8 @@ class Session:
     local_date: date | None
     duration_minutes: int | None = None
     notes: str | None = None
+    # Stable within its event ("race", "qualifying-2"): calendar UIDs derive from it.
+    key: str = ""
 
     @property
     def time_known(self) -> bool:

@@ -673,6 +673,7 @@ def _session(r: aiosqlite.Row) -> Session:
         local_date=date.fromisoformat(r["local_date"]) if r["local_date"] else None,
         duration_minutes=r["duration_minutes"],
         notes=r["notes"],
+        key=r["key"],
     )
 
 
