@@ -25,6 +25,9 @@ class Settings:
     api_base_url: str = DEFAULT_API_BASE
     gateway_url: str = DEFAULT_GATEWAY
     log_level: str = "INFO"
+    # How long a reminder claim holds before another process may take it over
+    # (after a crash). Long enough for Discord's retries; short for end-to-end tests.
+    reminder_lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -40,7 +43,21 @@ class Settings:
             api_base_url=(env.get("DISCORD_API_BASE_URL") or DEFAULT_API_BASE).rstrip("/"),
             gateway_url=env.get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY,
             log_level=(env.get("FANBOT_LOG_LEVEL") or "INFO").upper(),
+            reminder_lease_seconds=_seconds(env, "FANBOT_REMINDER_LEASE_SECONDS", 60.0),
         )
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 1.0 <= value <= 3600.0:
+        raise ConfigError(f"{name} must be a number of seconds between 1 and 3600, not {raw!r}")
+    return value
 
 
 def _optional_id(env: dict[str, str], name: str) -> int | None:

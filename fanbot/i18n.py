@@ -48,17 +48,23 @@ def pick_locale(*candidates: object | None) -> str:
 
 @cache
 def _catalog(locale: str) -> dict[tuple[str | None, str], str]:
-    """(msgctxt, msgid) -> msgstr for ``locale``; empty for English."""
+    """(msgctxt, msgid) -> msgstr for ``locale``; empty for English.
+
+    Every ``.po`` file of the locale is read (``fanbot.po``, then one per feature
+    area such as ``moderation.po``), so areas can be translated side by side."""
     if locale == DEFAULT:
         return {}
-    path = resources.files("fanbot") / "locale" / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    return {
-        (m.context, str(m.id)): str(m.string)
-        for m in catalog
-        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
-    }
+    folder = resources.files("fanbot") / "locale" / locale / "LC_MESSAGES"
+    table: dict[tuple[str | None, str], str] = {}
+    for item in sorted(folder.iterdir(), key=lambda i: (i.name != f"{DOMAIN}.po", i.name)):
+        if not item.name.endswith(".po"):
+            continue
+        with item.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        for m in catalog:
+            if m.id and isinstance(m.id, str) and m.string and not m.fuzzy:
+                table.setdefault((m.context, str(m.id)), str(m.string))
+    return table
 
 
 def translations(locale: str) -> dict[tuple[str | None, str], str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import discord
@@ -16,7 +17,9 @@ from fanbot.bot.translator import PoTranslator
 from fanbot.bot.tree import FanTree
 from fanbot.clock import Clock
 from fanbot.config import Settings, catalog_path
+from fanbot.domain.model import Event
 from fanbot.i18n import translator
+from fanbot.reminders.dispatcher import Dispatcher, Shards
 from fanbot.render.words import countdown
 from fanbot.store import Scope, Store
 
@@ -57,6 +60,7 @@ class FanBot(commands.Bot):
         self.sync_commands = sync_commands
         self._store: Store | None = None
         self._lookups: Lookups | None = None
+        self.dispatcher: Dispatcher | None = None
 
     @property
     def store(self) -> Store:
@@ -75,11 +79,48 @@ class FanBot(commands.Bot):
         self._lookups = Lookups(self._store)
         await self.tree.set_translator(PoTranslator())
         from fanbot.bot.cogs.fan import FanCog
+        from fanbot.bot.cogs.moderation import ModerationCog
+        from fanbot.bot.cogs.reminders import RemindersCog, RemindMeButton
+        from fanbot.bot.courier import DiscordCourier
 
         await self.add_cog(FanCog(self))
+        await self.add_cog(RemindersCog(self))
+        await self.add_cog(ModerationCog(self))
+        self.add_dynamic_items(RemindMeButton)
         if self.sync_commands:
             await self.sync_tree()
         self.update_presence.start()
+        self.dispatcher = Dispatcher(
+            self._store,
+            self.clock,
+            DiscordCourier(self),
+            shards=self.shards(),
+            lease=timedelta(seconds=self.settings.reminder_lease_seconds),
+        )
+        # Sending needs only REST, but the guild's language comes from the gateway's cache.
+        self.loop.create_task(self._start_reminders())
+
+    async def _start_reminders(self) -> None:
+        await self.wait_until_ready()
+        if self.dispatcher is not None:
+            self.dispatcher.start()
+
+    async def event_changed(self, guild_id: int, before: Event, after: Event | None) -> None:
+        """Call after a moderator moved, postponed, cancelled or removed an event.
+
+        Reminders follow by themselves (they are derived from the sessions); this
+        posts a short correction wherever a reminder announced a time that is no
+        longer right, and wakes the dispatcher."""
+        from fanbot.reminders.corrections import post_corrections
+
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+        await post_corrections(self, guild_id, before, after)
+
+    def shards(self) -> Shards:
+        count = self.shard_count or 1
+        ids = getattr(self, "shard_ids", None) or ([self.shard_id] if self.shard_id is not None else [0])
+        return Shards(frozenset(ids), count)
 
     async def sync_tree(self) -> None:
         guild_id = self.settings.dev_guild_id
@@ -94,6 +135,8 @@ class FanBot(commands.Bot):
 
     async def close(self) -> None:
         self.update_presence.cancel()
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
         await super().close()
         if self._store is not None:
             await self._store.close()

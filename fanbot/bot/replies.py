@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 import discord
@@ -69,10 +69,21 @@ class Paginator(discord.ui.View):
     """◀ / ▶ over pages of embeds; only the person who asked can turn them."""
 
     def __init__(
-        self, pages: list[discord.Embed], owner_id: int, tr: Translate, *, timeout: float = 600
+        self,
+        pages: list[discord.Embed],
+        owner_id: int,
+        tr: Translate,
+        *,
+        timeout: float = 600,
+        lasting: Sequence[discord.ui.Item[Any]] = (),
     ) -> None:
         super().__init__(timeout=timeout)
         self.pages = pages
+        # Items anyone may use and that outlive the page buttons ("Remind me"): dynamic
+        # items, which discord.py dispatches bot-wide, never through this view's owner check.
+        self.lasting = list(lasting)
+        for item in self.lasting:
+            self.add_item(item)
         self.owner_id = owner_id
         self.tr = tr
         self.index = 0
@@ -98,7 +109,7 @@ class Paginator(discord.ui.View):
         # Leave the page that is shown, without buttons that would no longer answer.
         if self.message is not None:
             try:
-                await self.message.edit(view=None)
+                await self.message.edit(view=lasting_view(self.lasting))
             except discord.HTTPException:
                 log.debug("could not remove expired page buttons", exc_info=True)
 
@@ -118,13 +129,29 @@ class Paginator(discord.ui.View):
         await self._show(interaction)
 
 
+def lasting_view(items: Sequence[discord.ui.Item[Any]]) -> discord.ui.View | None:
+    """A view of items that never expire (their custom ids are handled bot-wide)."""
+    if not items:
+        return None
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view
+
+
 async def send_pages(
-    interaction: discord.Interaction, pages: list[discord.Embed], tr: Translate, *, ephemeral: bool = False
+    interaction: discord.Interaction,
+    pages: list[discord.Embed],
+    tr: Translate,
+    *,
+    ephemeral: bool = False,
+    lasting: Sequence[discord.ui.Item[Any]] = (),
 ) -> None:
-    """One page as is; several with a paginator owned by the asker."""
+    """One page as is; several with a paginator owned by the asker. ``lasting``
+    items (buttons anyone may press) come with either."""
     if len(pages) == 1:
-        await send(interaction, embeds=pages, ephemeral=ephemeral)
+        await send(interaction, embeds=pages, view=lasting_view(lasting), ephemeral=ephemeral)
         return
-    paginator = Paginator(pages, interaction.user.id, tr)
+    paginator = Paginator(pages, interaction.user.id, tr, lasting=lasting)
     await send(interaction, embeds=[pages[0]], view=paginator, ephemeral=ephemeral)
     paginator.message = await interaction.original_response()

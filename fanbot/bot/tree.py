@@ -7,6 +7,7 @@ import logging
 import discord
 from discord import app_commands
 
+from fanbot.bot.permissions import NotInGuild, NotModerator
 from fanbot.bot.replies import send
 from fanbot.i18n import pick_locale, translator
 
@@ -21,7 +22,14 @@ def interaction_translator(interaction: discord.Interaction):  # type: ignore[no
 class FanTree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         tr = interaction_translator(interaction)
-        if isinstance(error, app_commands.CheckFailure):
+        if isinstance(error, NotInGuild):
+            message = tr("This command works in a server, not in direct messages.")
+        elif isinstance(error, NotModerator):
+            message = tr(
+                "Only this server's moderators can do this: members with the Manage Events "
+                "permission or the moderator role."
+            )
+        elif isinstance(error, app_commands.CheckFailure):
             message = tr("You cannot use this command here.")
         elif isinstance(error, app_commands.CommandOnCooldown):
             message = tr("Slow down a little: try again in {seconds} s.", seconds=round(error.retry_after))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +32,7 @@ from fanbot.domain.model import (
     SessionKind,
 )
 from fanbot.store.catalog_file import Catalog, CatalogError, EventRecord, load_catalog_file
+from fanbot.store.reminders import Reminders
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,14 @@ class Store:
         self._write_lock = asyncio.Lock()
         # Bumped on every write, so in-memory name indexes know when to rebuild.
         self.revision = 0
+        # Called after every commit: the reminder dispatcher wakes on any change
+        # that could bring a reminder forward.
+        self._after_write: list[Callable[[], None]] = []
+        self.reminders = Reminders(self)
+
+    def on_write(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each committed write of this process."""
+        self._after_write.append(listener)
 
     @classmethod
     async def open(
@@ -157,6 +166,8 @@ class Store:
                 raise
             await _run(self._db, "COMMIT")
             self.revision += 1
+        for listener in self._after_write:
+            listener()
 
     async def change_token(self) -> tuple[int, int]:
         """Changes when this process writes or another connection commits
@@ -409,6 +420,25 @@ class Store:
         ) as cur:
             results = [tuple(r) for r in await cur.fetchall()]
         return (sessions, entries, results)
+
+    # ------------------------------------------------------------------ guild settings
+
+    async def moderator_role(self, guild_id: int) -> int | None:
+        """The role a guild's admins named as moderators, if any."""
+        async with self._db.execute(
+            "SELECT moderator_role_id FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def set_moderator_role(self, guild_id: int, role_id: int | None) -> None:
+        async with self._write() as db:
+            await _run(
+                db,
+                "INSERT INTO guild_settings (guild_id, moderator_role_id) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET moderator_role_id = excluded.moderator_role_id",
+                (guild_id, role_id),
+            )
 
     # ------------------------------------------------------------------ reads
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -21,11 +22,13 @@ from fanbot.answers.errors import AnswerError
 from fanbot.answers.lookup import NameIndex
 from fanbot.answers.nextrace import next_race
 from fanbot.answers.people import circuit, driver, lineup
+from fanbot.bot.cogs.reminders import RemindersCog, remind_me_button
 from fanbot.bot.replies import send, send_pages, within_deadline
 from fanbot.bot.tree import interaction_translator
 from fanbot.commands import COMMANDS
-from fanbot.domain.model import Entry
+from fanbot.domain.model import Entry, Event
 from fanbot.i18n import Translate, pick_locale
+from fanbot.reminders.planner import FAN_KINDS
 from fanbot.render import embed as render
 from fanbot.store import Scope
 
@@ -38,6 +41,11 @@ MAX_CHOICES = 25
 
 Renderer = Callable[[Any, Translate, str], list[discord.Embed]]
 Choices = list[app_commands.Choice[str]]
+
+
+def remindable(event: Event, now: datetime) -> bool:
+    """Worth a "Remind me" button: a qualifying or race still to come with a known time."""
+    return any(s.start is not None and s.start > now and s.kind in FAN_KINDS for s in event.sessions)
 
 
 def _value(value: object) -> str:
@@ -64,6 +72,8 @@ class FanCog(commands.Cog):
         interaction: discord.Interaction,
         question: Callable[..., Awaitable[Any]],
         renderer: Renderer,
+        *,
+        remind: Callable[[Any], Event | None] | None = None,
         **options: Any,
     ) -> None:
         tr = interaction_translator(interaction)
@@ -73,7 +83,14 @@ class FanCog(commands.Cog):
         except AnswerError as exc:
             await send(interaction, content=exc.render(tr), ephemeral=True)
             return
-        await send_pages(interaction, renderer(result, tr, locale), tr)
+        lasting: list[discord.ui.Item[Any]] = []
+        event = remind(result) if remind else None
+        if event is not None and remindable(event, self.bot.clock.now()):
+            lasting.append(remind_me_button(event.id, tr))
+        await send_pages(interaction, renderer(result, tr, locale), tr, lasting=lasting)
+        reminders = self.bot.get_cog("RemindersCog")
+        if isinstance(reminders, RemindersCog):
+            await reminders.tell_notices(interaction)
 
     async def _choices(
         self,
@@ -116,7 +133,9 @@ class FanCog(commands.Cog):
     @app_commands.rename(series=_T("series"))
     @app_commands.describe(series=_desc("nextrace", "series"))
     async def nextrace(self, interaction: discord.Interaction, series: str | None = None) -> None:
-        await self.answer(interaction, next_race, render.next_race_pages, series=series)
+        await self.answer(
+            interaction, next_race, render.next_race_pages, remind=lambda r: r.event, series=series
+        )
 
     @nextrace.autocomplete("series")
     async def _nextrace_series(
@@ -145,7 +164,7 @@ class FanCog(commands.Cog):
     @app_commands.rename(event=_T("event"))
     @app_commands.describe(event=_desc("race", "event"))
     async def race(self, interaction: discord.Interaction, event: app_commands.Range[str, 1, 200]) -> None:
-        await self.answer(interaction, race, render.race_pages, event=event)
+        await self.answer(interaction, race, render.race_pages, remind=lambda r: r.event, event=event)
 
     @race.autocomplete("event")
     async def _race_event(

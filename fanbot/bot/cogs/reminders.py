@@ -1,0 +1,491 @@
+"""/reminders (a guild's reminder channel) and /remindme (a fan's DMs), plus the
+"Remind me" button on /nextrace and /race.
+
+Handlers parse options, call one answer function and render; the dispatcher
+(fanbot.reminders) does the sending.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _T
+from discord.ext import commands
+from discord.utils import format_dt
+
+from fanbot.answers import reminders as answers
+from fanbot.answers.context import Asker
+from fanbot.answers.errors import AnswerError, BadOption
+from fanbot.bot.courier import role_only
+from fanbot.bot.permissions import is_moderator, require_moderator
+from fanbot.bot.replies import NO_MENTIONS, send
+from fanbot.bot.tree import interaction_translator
+from fanbot.domain.model import SessionKind
+from fanbot.i18n import N_, Translate, pick_locale
+from fanbot.reminders import planner
+from fanbot.render.embed import COLOUR, clip
+from fanbot.render.reminder import lead_words
+from fanbot.render.words import kind_label
+from fanbot.store import Scope
+from fanbot.store.reminders import ReminderSetup
+
+if TYPE_CHECKING:
+    from fanbot.bot.app import FanBot
+
+log = logging.getLogger(__name__)
+
+# What a reminder post needs in its channel.
+NEEDED_IN_CHANNEL = ("view_channel", "send_messages", "embed_links")
+
+
+def upcoming_lines(items: list[answers.Upcoming], tr: Translate) -> list[str]:
+    lines = []
+    for u in items:
+        what = kind_label(u.session.kind, tr)
+        when = (
+            tr("green flag")
+            if u.lead_minutes == 0
+            else tr("{lead} before", lead=lead_words(u.lead_minutes, tr))
+        )
+        lines.append(
+            f"{format_dt(u.due, 'f')} ({format_dt(u.due, 'R')}) · {u.event.display_name} · {what}, {when}"
+        )
+    return lines
+
+
+def describe_setup(setup: ReminderSetup, tr: Translate) -> str:
+    leads = ", ".join(lead_words(m, tr) for m in setup.leads) or "—"
+    kinds = ", ".join(kind_label(k, tr) for k in setup.kinds) or "—"
+    lines = [
+        tr("Channel: {channel}", channel=f"<#{setup.channel_id}>"),
+        tr("Role pinged: {role}", role=f"<@&{setup.role_id}>" if setup.role_id else tr("none")),
+        tr("Series: {series}", series=", ".join(setup.series) if setup.series else tr("all")),
+        tr("Sessions: {kinds}", kinds=kinds),
+        tr("Before each: {leads}", leads=leads),
+        tr("Green flag post at the race start: {answer}", answer=tr("yes") if setup.green_flag else tr("no")),
+    ]
+    return "\n".join(lines)
+
+
+def broken_text(setup: ReminderSetup, tr: Translate) -> str:
+    assert setup.broken_at is not None
+    return tr(
+        "⚠️ Reminders stopped {when}: I could not post in <#{channel}> ({reason}). Check that the channel "
+        "exists and that I can view it, send messages and embed links there, then run /reminders test.",
+        when=format_dt(setup.broken_at, "R"),
+        channel=setup.channel_id,
+        reason=setup.broken_reason or "?",
+    )
+
+
+class RemindMeButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"fanbot:remindme:(?P<event_id>[0-9]{1,19})",
+):
+    """ "Remind me" under /nextrace and /race: works for anyone, after restarts too."""
+
+    def __init__(self, event_id: int, label: str = "Remind me") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                emoji="⏰",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"fanbot:remindme:{event_id}",
+            )
+        )
+        self.event_id = event_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> RemindMeButton:
+        return cls(int(match["event_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("RemindersCog")  # type: ignore[attr-defined]
+        assert isinstance(cog, RemindersCog)
+        await cog.remind_me(interaction, f"id:{self.event_id}", None)
+
+
+def remind_me_button(event_id: int, tr: Translate) -> RemindMeButton:
+    return RemindMeButton(event_id, tr("Remind me"))
+
+
+class RemindersCog(commands.Cog):
+    reminders = app_commands.Group(
+        name=_T("reminders"),
+        description=_T(N_("Race reminders in a channel of this server (moderators).")),
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_events=True),
+    )
+    remindme = app_commands.Group(
+        name=_T("remindme"),
+        description=_T(N_("Reminders for you, by direct message.")),
+    )
+
+    def __init__(self, bot: FanBot) -> None:
+        self.bot = bot
+
+    def asker(self, interaction: discord.Interaction) -> Asker:
+        return Asker(self.bot.store, Scope(interaction.guild_id), self.bot.clock, self.bot.lookups)
+
+    # ------------------------------------------------------------ guild reminders
+
+    @reminders.command(
+        name=_T("setup"), description=_T(N_("Choose the channel, series, sessions and times."))
+    )
+    @app_commands.rename(
+        channel=_T("channel"),
+        role=_T("role"),
+        series=_T("series"),
+        before=_T("before"),
+        sessions=_T("sessions"),
+        green_flag=_T("green_flag"),
+    )
+    @app_commands.describe(
+        channel=_T(N_("Where reminders are posted")),
+        role=_T(N_("A role to ping with each reminder (optional)")),
+        series=_T(N_("Only these series, comma-separated (default: all)")),
+        before=_T(N_("How long before each session, e.g. 24h, 1h, 10m (default: 1h)")),
+        sessions=_T(N_("Which sessions, e.g. qualifying, race (default)")),
+        green_flag=_T(N_("Also post when the race starts (default: yes)")),
+    )
+    @app_commands.check(require_moderator)
+    async def setup(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        role: discord.Role | None = None,
+        series: app_commands.Range[str, 1, 100] | None = None,
+        before: app_commands.Range[str, 1, 60] | None = None,
+        sessions: app_commands.Range[str, 1, 100] | None = None,
+        green_flag: bool = True,
+    ) -> None:
+        tr = interaction_translator(interaction)
+        assert interaction.guild_id is not None
+        try:
+            leads = answers.read_leads(before)
+            chosen_series = await answers.read_series(self.bot.store, series)
+            kinds: tuple[SessionKind, ...] = planner.DEFAULT_KINDS
+            if sessions:
+                try:
+                    kinds = planner.parse_kinds(sessions)
+                except planner.LeadError as exc:
+                    raise BadOption(value=sessions, option="sessions", hint=str(exc)) from exc
+        except AnswerError as exc:
+            await send(interaction, content=exc.render(tr), ephemeral=True)
+            return
+        problem = self._channel_problem(channel, tr)
+        if problem is None and role is not None and role.is_default():
+            problem = tr("Pinging @everyone is not something I do; pick a role fans can join.")
+        if problem:
+            await send(interaction, content=problem, ephemeral=True)
+            return
+        now = self.bot.clock.now()
+        setup = ReminderSetup(
+            guild_id=interaction.guild_id,
+            channel_id=channel.id,
+            role_id=role.id if role else None,
+            series=chosen_series,
+            kinds=kinds,
+            leads=leads,
+            green_flag=green_flag,
+            since=now,
+            updated_by=interaction.user.id,
+        )
+        await self.bot.store.reminders.save_setup(setup, now=now)
+        status = await answers.guild_status(self.bot.store, guild_id=interaction.guild_id, now=now)
+        embed = discord.Embed(
+            title=tr("Reminders are on"), description=describe_setup(setup, tr), colour=COLOUR
+        )
+        self._add_upcoming(embed, status.upcoming, tr)
+        if role is not None and not role.mentionable and not self._can_mention_everyone(channel):
+            embed.add_field(
+                name=tr("Note"),
+                value=tr(
+                    "The role is not mentionable and I lack Mention Everyone there: it will not be pinged."
+                ),
+            )
+        await send(interaction, embeds=[embed], ephemeral=True)
+
+    def _channel_problem(self, channel: discord.abc.GuildChannel, tr: Translate) -> str | None:
+        me = channel.guild.me
+        if me is None:
+            return None  # not cached yet: /reminders test will tell
+        perms = channel.permissions_for(me)
+        missing = [name for name in NEEDED_IN_CHANNEL if not getattr(perms, name)]
+        if missing:
+            return tr(
+                "I cannot post reminders in {channel}: I need {perms} there. Fix the channel's "
+                "permissions and try again.",
+                channel=channel.mention,
+                perms=", ".join(p.replace("_", " ").title() for p in missing),
+            )
+        return None
+
+    def _can_mention_everyone(self, channel: discord.abc.GuildChannel) -> bool:
+        me = channel.guild.me
+        return me is not None and channel.permissions_for(me).mention_everyone
+
+    def _add_upcoming(self, embed: discord.Embed, upcoming: list[answers.Upcoming], tr: Translate) -> None:
+        lines = upcoming_lines(upcoming, tr)
+        embed.add_field(
+            name=tr("Next reminders"),
+            value=clip("\n".join(lines), 1024) if lines else tr("None scheduled with a known time yet."),
+            inline=False,
+        )
+
+    @reminders.command(
+        name=_T("status"), description=_T(N_("Show the settings and the next five reminders."))
+    )
+    @app_commands.check(require_moderator)
+    async def status(self, interaction: discord.Interaction) -> None:
+        tr = interaction_translator(interaction)
+        assert interaction.guild_id is not None
+        now = self.bot.clock.now()
+        status = await answers.guild_status(self.bot.store, guild_id=interaction.guild_id, now=now)
+        setup = status.setup
+        if setup is None or not setup.active:
+            await send(
+                interaction,
+                content=tr("Reminders are off here. Turn them on with /reminders setup."),
+                ephemeral=True,
+            )
+            return
+        description = describe_setup(setup, tr)
+        if setup.broken:
+            description = broken_text(setup, tr) + "\n\n" + description
+            await self.bot.store.reminders.take_broken_notice(interaction.guild_id)
+        embed = discord.Embed(title=tr("Reminders"), description=clip(description, 4096), colour=COLOUR)
+        self._add_upcoming(embed, status.upcoming, tr)
+        if status.recent_failures:
+            embed.add_field(name=tr("Recent problems"), value=clip("\n".join(status.recent_failures), 1024))
+        await send(interaction, embeds=[embed], ephemeral=True)
+
+    @reminders.command(name=_T("test"), description=_T(N_("Post a sample reminder to check permissions.")))
+    @app_commands.check(require_moderator)
+    async def test(self, interaction: discord.Interaction) -> None:
+        tr = interaction_translator(interaction)
+        assert interaction.guild_id is not None
+        setup = await self.bot.store.reminders.setup(interaction.guild_id)
+        if setup is None or not setup.active:
+            await send(
+                interaction, content=tr("Set reminders up first with /reminders setup."), ephemeral=True
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel = self.bot.get_partial_messageable(setup.channel_id, guild_id=interaction.guild_id)
+        role = f"<@&{setup.role_id}> " if setup.role_id else ""
+        text = tr("🔔 Test: race reminders will appear here, like this one.")
+        try:
+            # The role is written but not pinged: a test should not wake anyone.
+            await channel.send(f"{role}{text}", allowed_mentions=role_only(None))
+        except discord.HTTPException as exc:
+            await interaction.followup.send(
+                tr(
+                    "I could not post in <#{channel}>: {error}. Check that I can view the channel, send "
+                    "messages and embed links there.",
+                    channel=setup.channel_id,
+                    error=f"{exc.status} {exc.text}",
+                ),
+                ephemeral=True,
+            )
+            return
+        if setup.broken:
+            # Posting works again: clear the broken mark by saving the same settings.
+            await self.bot.store.reminders.save_setup(setup, now=self.bot.clock.now())
+            reply = tr("Posted in <#{channel}>; reminders are flowing again.", channel=setup.channel_id)
+        else:
+            reply = tr("Posted in <#{channel}>.", channel=setup.channel_id)
+        await interaction.followup.send(reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @reminders.command(name=_T("off"), description=_T(N_("Stop posting reminders in this server.")))
+    @app_commands.check(require_moderator)
+    async def off(self, interaction: discord.Interaction) -> None:
+        tr = interaction_translator(interaction)
+        assert interaction.guild_id is not None
+        stopped = await self.bot.store.reminders.turn_off(
+            interaction.guild_id, by=interaction.user.id, now=self.bot.clock.now()
+        )
+        text = (
+            tr("Reminders are off. /reminders setup turns them back on.")
+            if stopped
+            else tr("Reminders were not on.")
+        )
+        await send(interaction, content=text, ephemeral=True)
+
+    @setup.autocomplete("series")
+    async def _series(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        # Several codes may be typed: complete the last one, keep the others.
+        done, _, last = current.rpartition(",")
+        prefix = f"{done}, " if done else ""
+        codes = [s.code for s in await self.bot.store.series()]
+        return [
+            app_commands.Choice(name=f"{prefix}{code}"[:100], value=f"{prefix}{code}"[:100])
+            for code in codes
+            if code.lower().startswith(last.strip().lower())
+        ][:25]
+
+    # ------------------------------------------------------------ fans
+
+    @remindme.command(name=_T("add"), description=_T(N_("Get a DM before an event's qualifying and race.")))
+    @app_commands.rename(event=_T("event"), before=_T("before"))
+    @app_commands.describe(
+        event=_T(N_("The event's name")),
+        before=_T(N_("How long before each session, e.g. 24h, 1h, 10m (default: 1h)")),
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        event: app_commands.Range[str, 1, 200],
+        before: app_commands.Range[str, 1, 60] | None = None,
+    ) -> None:
+        await self.remind_me(interaction, event, before)
+
+    @add.autocomplete("event")
+    async def _add_event(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._event_choices(interaction, current)
+
+    async def _event_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        fan = self.bot.get_cog("FanCog")
+        if fan is None:
+            return []
+        return await fan.event_choices(interaction, current)  # type: ignore[attr-defined, no-any-return]
+
+    async def remind_me(self, interaction: discord.Interaction, event_text: str, before: str | None) -> None:
+        tr = interaction_translator(interaction)
+        locale = pick_locale(interaction.locale, interaction.guild_locale)
+        try:
+            sub = await answers.subscribe(
+                self.asker(interaction),
+                user_id=interaction.user.id,
+                event_text=event_text,
+                before=before,
+                locale=locale,
+            )
+        except AnswerError as exc:
+            await send(interaction, content=exc.render(tr), ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        lines = upcoming_lines(sub.upcoming[:6], tr)
+        confirmation = (
+            tr("I will remind you about {event} here:", event=f"**{sub.event.display_name}**")
+            + "\n"
+            + "\n".join(lines)
+        )
+        try:
+            # The confirmation doubles as a check that the fan's DMs are open.
+            dm = await self.bot.create_dm(interaction.user)
+            await dm.send(clip(confirmation, 2000), allowed_mentions=NO_MENTIONS)
+        except discord.Forbidden:
+            await self.bot.store.reminders.cancel_fan_request(
+                user_id=interaction.user.id, event_id=sub.event.id
+            )
+            await interaction.followup.send(answers.DmsClosed().render(tr), ephemeral=True)
+            return
+        except discord.HTTPException:
+            log.warning("could not send the remindme confirmation to %s", interaction.user.id, exc_info=True)
+        head = (
+            tr("Done: I will send you a direct message before each of these.")
+            if sub.new
+            else tr("Updated: your reminder times for this event are changed.")
+        )
+        await interaction.followup.send(
+            clip(head + "\n" + "\n".join(lines), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @remindme.command(name=_T("list"), description=_T(N_("The events you asked to be reminded of.")))
+    async def list_(self, interaction: discord.Interaction) -> None:
+        tr = interaction_translator(interaction)
+        now = self.bot.clock.now()
+        mine = await answers.fan_list(self.bot.store, user_id=interaction.user.id, now=now)
+        if not mine.items:
+            await send(
+                interaction,
+                content=tr("You have no reminders. Use /remindme add or the Remind me button."),
+                ephemeral=True,
+            )
+            return
+        embed = discord.Embed(title=tr("Your reminders"), colour=COLOUR)
+        events = [f"• {e.display_name}" for _, e in mine.items if e is not None]
+        embed.description = clip("\n".join(events), 4096)
+        self._add_upcoming(embed, mine.upcoming, tr)
+        if mine.dms_closed:
+            await self.bot.store.reminders.take_closed_dm_notice(interaction.user.id)
+            embed.add_field(name=tr("Paused"), value=answers.DmsClosed().render(tr), inline=False)
+        await send(interaction, embeds=[embed], ephemeral=True)
+
+    @remindme.command(name=_T("cancel"), description=_T(N_("Stop reminders for one event, or for all.")))
+    @app_commands.rename(event=_T("event"))
+    @app_commands.describe(event=_T(N_("The event (leave empty to cancel them all)")))
+    async def cancel(
+        self, interaction: discord.Interaction, event: app_commands.Range[str, 1, 200] | None = None
+    ) -> None:
+        tr = interaction_translator(interaction)
+        event_id: int | None = None
+        if event:
+            try:
+                event_id = (await self.asker(interaction).resolve_event(event)).id
+            except AnswerError as exc:
+                await send(interaction, content=exc.render(tr), ephemeral=True)
+                return
+        gone = await self.bot.store.reminders.cancel_fan_request(
+            user_id=interaction.user.id, event_id=event_id
+        )
+        text = (
+            tr("Cancelled {count} reminder request(s).", count=gone)
+            if gone
+            else tr("There was nothing to cancel.")
+        )
+        await send(interaction, content=text, ephemeral=True)
+
+    @cancel.autocomplete("event")
+    async def _cancel_event(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._event_choices(interaction, current)
+
+    # ------------------------------------------------------------ one-time notices
+
+    async def notices_for(self, interaction: discord.Interaction) -> list[str]:
+        """Things to tell this person once, after their command was answered: closed DMs
+        for a fan, a broken reminder channel for a moderator."""
+        tr = interaction_translator(interaction)
+        rem = self.bot.store.reminders
+        found: list[str] = []
+        if await rem.dms_closed(interaction.user.id) and await rem.take_closed_dm_notice(interaction.user.id):
+            found.append(answers.DmsClosed().render(tr))
+        if interaction.guild_id is not None:
+            setup = await rem.setup(interaction.guild_id)
+            if (
+                setup is not None
+                and setup.broken
+                and not setup.broken_told
+                and await is_moderator(self.bot, interaction)
+                and await rem.take_broken_notice(interaction.guild_id)
+            ):
+                found.append(broken_text(setup, tr))
+        return found
+
+    async def tell_notices(self, interaction: discord.Interaction) -> None:
+        try:
+            for text in await self.notices_for(interaction):
+                await interaction.followup.send(
+                    clip(text, 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+        except discord.HTTPException:
+            log.warning("could not show a pending notice to %s", interaction.user.id, exc_info=True)
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        # The tree's handler answers; nothing cog-specific to add.
+        return None

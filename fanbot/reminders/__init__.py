@@ -1,0 +1,2 @@
+"""Reminders: the planner derives what is owed from the sessions as they are now;
+one dispatcher sends it, once."""

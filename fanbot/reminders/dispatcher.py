@@ -1,0 +1,351 @@
+"""The one task that sends reminders.
+
+It sleeps until the next due reminder (derived from the sessions as they are
+now), is woken early by any write to the store, and never sleeps longer than
+``max_sleep`` so that a clock jump, another process's import or a lost wake-up
+heals itself. Each reminder is claimed in a transaction before it is sent and
+marked sent only after Discord accepted it; the claim carries a fixed nonce, so
+a process that died in between is replaced by one whose resend Discord drops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from fanbot.clock import Clock
+from fanbot.domain.model import Event, Session
+from fanbot.reminders import planner
+from fanbot.reminders.planner import Wanted
+from fanbot.store import Scope, Store
+from fanbot.store.reminders import Claim, FanRequest, ReminderSetup, Target
+
+log = logging.getLogger(__name__)
+
+# Discord's global limit is 50 requests/s; interaction replies don't count, but
+# other REST calls of this process do, so reminders keep a little below it.
+SENDS_PER_SECOND = 45.0
+MAX_PARALLEL_SENDS = 16
+MAX_ATTEMPTS = 8
+CLAIM_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Everything a courier needs to post one reminder."""
+
+    target: Target
+    event: Event
+    session: Session
+    lead_minutes: int
+    late: bool
+    nonce: str
+    setup: ReminderSetup | None  # guild reminders: channel, role
+    fan_locale: str | None  # DM reminders: the fan's language
+
+
+@dataclass(frozen=True)
+class Delivered:
+    channel_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class TargetGone:
+    """403/404: the channel is gone or closed to us, or the fan's DMs are closed."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class TryLater:
+    """429, 5xx or a network error: worth another try while the reminder is useful."""
+
+    reason: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Any other 4xx: retrying the same request would fail the same way."""
+
+    reason: str
+
+
+Outcome = Delivered | TargetGone | TryLater | Refused
+
+
+class Courier(Protocol):
+    async def deliver(self, notice: Notice) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class Shards:
+    """Which targets this process sends for: guilds of its shards, DMs on shard 0."""
+
+    ids: frozenset[int] = frozenset({0})
+    count: int = 1
+
+    def owns_guild(self, guild_id: int) -> bool:
+        return (guild_id >> 22) % self.count in self.ids
+
+    @property
+    def sends_dms(self) -> bool:
+        return 0 in self.ids
+
+
+class Pacer:
+    """Spaces sends evenly at ``rate`` per second (a token bucket holding one token),
+    so that a thousand guilds reminded at once never provoke a 429."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        courier: Courier,
+        *,
+        shards: Shards | None = None,
+        lease: timedelta = timedelta(seconds=60),
+        max_sleep: timedelta = timedelta(minutes=10),
+        sends_per_second: float = SENDS_PER_SECOND,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.courier = courier
+        self.shards = shards or Shards()
+        self.lease = lease
+        self.max_sleep = max_sleep
+        self.pacer = Pacer(sends_per_second)
+        # Who holds a claim: unique per process start, so a restarted process does
+        # not mistake its predecessor's claims for its own.
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._woken = False
+        self._sleeper: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.sent = 0
+        store.on_write(self.wake)
+
+    def wake(self) -> None:
+        """Look again now: something that could bring a reminder forward changed."""
+        self._woken = True
+        if self._sleeper is not None:
+            self._sleeper.cancel()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run_forever(), name="fanbot-reminders")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run_forever(self) -> None:
+        while True:
+            # Cleared before looking, so a change made while we look still wakes us.
+            self._woken = False
+            try:
+                next_due = await self.run_once()
+            except Exception:
+                log.exception("reminder pass failed; trying again shortly")
+                next_due = self.clock.now() + timedelta(seconds=30)
+            if self._woken or (next_due is not None and next_due <= self.clock.now()):
+                continue
+            wait = self.max_sleep
+            if next_due is not None:
+                wait = min(wait, next_due - self.clock.now())
+            await self._nap(max(wait.total_seconds(), 0.001))
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep that ``wake()`` cuts short. A plain sleep in its own task, gathered
+        with return_exceptions so that its cancellation by ``wake()`` ends the nap
+        while a cancellation of the dispatcher itself still propagates."""
+        self._sleeper = asyncio.ensure_future(asyncio.sleep(seconds))
+        try:
+            await asyncio.gather(self._sleeper, return_exceptions=True)
+        finally:
+            self._sleeper.cancel()
+            self._sleeper = None
+
+    async def run_once(self) -> datetime | None:
+        """Send what is due, record what was missed; the next instant to look again."""
+        now = self.clock.now()
+        rem = self.store.reminders
+        setups = [s for s in await rem.active_setups() if self.shards.owns_guild(s.guild_id)]
+        fans = await rem.fan_requests() if self.shards.sends_dms else []
+        if not setups and not fans:
+            return None
+        longest = timedelta(
+            minutes=max([*(max(s.leads, default=0) for s in setups), *(max(f.leads) for f in fans), 0])
+        )
+        window_end = now + longest + self.max_sleep
+        slots = await rem.sessions_starting(now - planner.MISSED_LOOKBACK, window_end)
+        wanted = planner.wanted_reminders(setups, fans, slots)
+        if not wanted:
+            # Nothing owed in this window: look again when the next session could matter.
+            later = await rem.first_start_after(window_end)
+            return max(now, later - longest) if later else None
+        deliveries = await rem.deliveries_for({w.key.session_id for w in wanted})
+        plan = planner.plan(wanted, deliveries, now)
+        if plan.missed:
+            written = await rem.record(
+                [(w.key, w.due, w.nonce) for w in plan.missed], "missed", now=now, error="came due while down"
+            )
+            if written:
+                log.warning("recorded %d reminder(s) as missed (their sessions had started)", written)
+        if plan.superseded:
+            await rem.record(
+                [(w.key, w.due, w.nonce) for w in plan.superseded],
+                "missed",
+                now=now,
+                error="superseded by a reminder closer to the start",
+            )
+        if plan.abandoned:
+            await rem.abandon([w.key for w in plan.abandoned], now=now)
+        todo = plan.send + plan.retake
+        if todo:
+            await self._deliver_all(todo, setups, fans)
+            return now  # look again at once: sending took time, more may be due
+        if plan.next_due is None:
+            later = await rem.first_start_after(window_end)
+            return max(now, later - longest) if later else None
+        return plan.next_due
+
+    async def _deliver_all(
+        self, todo: Sequence[Wanted], setups: Iterable[ReminderSetup], fans: Iterable[FanRequest]
+    ) -> None:
+        setup_of = {s.guild_id: s for s in setups}
+        fan_of = {(f.user_id, f.event_id): f for f in fans}
+        by_key = {w.key: w for w in todo}
+        events: dict[tuple[int | None, int], Event | None] = {}
+        gate = asyncio.Semaphore(MAX_PARALLEL_SENDS)
+
+        async def one(claim: Claim) -> None:
+            async with gate:
+                try:
+                    await self._deliver(claim, by_key[claim.key], setup_of, fan_of, events)
+                except Exception:
+                    log.exception("reminder %s failed unexpectedly", claim.delivery_id)
+
+        for start in range(0, len(todo), CLAIM_BATCH):
+            batch = todo[start : start + CLAIM_BATCH]
+            now = self.clock.now()
+            claims = await self.store.reminders.claim(
+                [(w.key, w.due, w.nonce) for w in batch],
+                owner=self.owner,
+                now=now,
+                lease_until=now + self.lease,
+            )
+            await asyncio.gather(*(one(c) for c in claims))
+
+    async def _deliver(
+        self,
+        claim: Claim,
+        wanted: Wanted,
+        setup_of: dict[int, ReminderSetup],
+        fan_of: dict[tuple[int, int], FanRequest],
+        events: dict[tuple[int | None, int], Event | None],
+    ) -> None:
+        rem = self.store.reminders
+        target = claim.key.target
+        setup = setup_of.get(target.id) if target.kind == "guild" else None
+        fan = fan_of.get((target.id, wanted.slot.event_id)) if target.kind == "user" else None
+        scope_guild = target.id if target.kind == "guild" else (fan.guild_id if fan else None)
+        cache_key = (scope_guild, wanted.slot.event_id)
+        if cache_key not in events:
+            events[cache_key] = await self.store.event(Scope(scope_guild), wanted.slot.event_id)
+        event = events[cache_key]
+        session = next((s for s in event.sessions if s.id == claim.key.session_id), None) if event else None
+        if event is None or session is None:
+            await rem.finish(
+                claim.delivery_id,
+                "failed",
+                owner=self.owner,
+                now=self.clock.now(),
+                error="event no longer visible",
+            )
+            return
+        await self.pacer.wait()
+        now = self.clock.now()
+        if now >= wanted.useful_until:
+            await rem.finish(claim.delivery_id, "missed", owner=self.owner, now=now, error="too late to send")
+            return
+        late = planner.is_late(wanted, now)
+        notice = Notice(
+            target,
+            event,
+            session,
+            claim.key.lead_minutes,
+            late,
+            claim.nonce,
+            setup,
+            fan.locale if fan else None,
+        )
+        outcome = await self.courier.deliver(notice)
+        now = self.clock.now()
+        if isinstance(outcome, Delivered):
+            await rem.finish(
+                claim.delivery_id,
+                "sent",
+                owner=self.owner,
+                now=now,
+                channel_id=outcome.channel_id,
+                message_id=outcome.message_id,
+                late=late,
+            )
+            self.sent += 1
+        elif isinstance(outcome, TargetGone):
+            await rem.finish(claim.delivery_id, "failed", owner=self.owner, now=now, error=outcome.reason)
+            if target.kind == "guild":
+                log.warning(
+                    "guild %s: reminder channel unusable (%s); setup marked broken", target.id, outcome.reason
+                )
+                await rem.mark_broken(target.id, outcome.reason, now=now)
+            else:
+                log.info("user %s does not accept DMs; their reminders stop", target.id)
+                await rem.close_dms(target.id, now=now)
+        elif isinstance(outcome, Refused):
+            log.error("reminder %s refused by Discord: %s", claim.delivery_id, outcome.reason)
+            await rem.finish(claim.delivery_id, "failed", owner=self.owner, now=now, error=outcome.reason)
+        else:
+            backoff = max(outcome.retry_after or 0.0, min(2.0**claim.attempts, 60.0))
+            retry_at = now + timedelta(seconds=backoff)
+            if claim.attempts >= MAX_ATTEMPTS or retry_at >= wanted.useful_until:
+                await rem.finish(
+                    claim.delivery_id,
+                    "failed",
+                    owner=self.owner,
+                    now=now,
+                    error=f"gave up after {claim.attempts} attempt(s): {outcome.reason}",
+                )
+            else:
+                log.info("reminder %s: %s; retrying in %.1f s", claim.delivery_id, outcome.reason, backoff)
+                await rem.retry_later(
+                    claim.delivery_id, owner=self.owner, until=retry_at, error=outcome.reason
+                )

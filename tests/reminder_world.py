@@ -1,0 +1,100 @@
+"""Test support for reminders: a guild's own race weekend, and a courier that
+stands in for Discord's message endpoint (it keeps what was posted and drops a
+repeated nonce, as Discord does with enforce_nonce)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fanbot.clock import FixedClock
+from fanbot.config import catalog_path
+from fanbot.reminders.dispatcher import Delivered, Dispatcher, Notice, Outcome
+from fanbot.store import Store
+from fanbot.store.catalog_file import Catalog, parse_catalog
+
+
+def weekend(
+    key: str,
+    sessions: list[tuple[str, str, str | None]],
+    *,
+    name: str = "Test 6 Hours",
+    series: str = "WEC",
+    circuit: str = "la-sarthe",
+    status: str = "scheduled",
+    watch_url: str | None = None,
+) -> Catalog:
+    """A guild catalog holding one made-up event: sessions are (kind, local date, local time)."""
+    raw = copy.deepcopy(json.loads(catalog_path().read_text(encoding="utf-8")))
+    raw["events"] = [
+        {
+            "key": key,
+            "series": series,
+            "season": int(sessions[0][1][:4]),
+            "name": name,
+            "circuit": circuit,
+            "status": status,
+            "watch_url": watch_url,
+            "sessions": [{"kind": k, "date": d, "time": t} for k, d, t in sessions],
+        }
+    ]
+    return parse_catalog(raw)
+
+
+@dataclass
+class Posted:
+    notice: Notice
+    at: datetime
+    message_id: int
+
+
+@dataclass
+class StandInDiscord:
+    """Posts reminders into a list. ``outcomes`` scripts answers per target id
+    (consumed in order); a nonce seen before returns the earlier message."""
+
+    clock: FixedClock
+    posted: list[Posted] = field(default_factory=list)
+    outcomes: dict[int, list[Outcome]] = field(default_factory=dict)
+    attempts: list[Notice] = field(default_factory=list)
+    crash_after_accept: bool = False
+    _by_nonce: dict[str, Posted] = field(default_factory=dict)
+
+    async def deliver(self, notice: Notice) -> Outcome:
+        self.attempts.append(notice)
+        scripted = self.outcomes.get(notice.target.id)
+        if scripted:
+            return scripted.pop(0)
+        earlier = self._by_nonce.get(notice.nonce)
+        if earlier is None:
+            earlier = Posted(notice, self.clock.now(), 1000 + len(self.posted))
+            self.posted.append(earlier)
+            self._by_nonce[notice.nonce] = earlier
+        if self.crash_after_accept:
+            # The process dies after Discord took the message, before it hears back.
+            raise ProcessDied
+        return Delivered(
+            channel_id=notice.setup.channel_id if notice.setup else notice.target.id,
+            message_id=earlier.message_id,
+        )
+
+
+class ProcessDied(Exception):
+    pass
+
+
+async def drive(dispatcher: Dispatcher, clock: FixedClock, until: datetime) -> None:
+    """Run the dispatcher as its loop would, jumping the clock to each due time."""
+    for _ in range(500):
+        next_due = await dispatcher.run_once()
+        if next_due is None or next_due > until:
+            clock.instant = until
+            return
+        clock.instant = max(clock.instant, next_due)
+    raise AssertionError("the dispatcher never settled")
+
+
+async def store_at(path) -> Store:  # type: ignore[no-untyped-def]
+    return await Store.open(path, seed=catalog_path())
