@@ -66,10 +66,15 @@ def bot_clock() -> FixedClock:
 
 
 @pytest.fixture
-def simcord_bot(db_path: Path, bot_clock: FixedClock):
+async def simcord_bot(db_path: Path, bot_clock: FixedClock):
     from fanbot.bot.app import FanBot
 
-    return FanBot(db_path, clock=bot_clock)
+    bot = FanBot(db_path, clock=bot_clock)
+    yield bot
+    # When a test fails, simcord may stop without closing the bot; an open
+    # aiosqlite connection would then keep pytest from exiting at all.
+    if bot._store is not None:
+        await bot._store.close()
 
 
 @pytest.fixture

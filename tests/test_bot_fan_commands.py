@@ -267,7 +267,9 @@ async def test_guild_locale_is_used_when_the_readers_language_is_not_supported(w
 
 async def test_synced_commands_carry_french_names_and_descriptions(world):
     synced = {c.name: c for c in await world.env.bot.tree.fetch_commands()}
-    assert set(synced) == {"nextrace", "schedule", "race", "lineup", "circuit", "driver", "help"}
+    assert {"nextrace", "schedule", "race", "lineup", "circuit", "driver", "help", "reminders", "remindme"} <= set(
+        synced
+    )
     assert synced["nextrace"].name_localizations[discord.Locale.french] == "prochainecourse"
     for command in synced.values():
         assert command.name_localizations.get(discord.Locale.french), command.name

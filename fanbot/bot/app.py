@@ -25,7 +25,7 @@ from fanbot.store import Scope, Store
 
 log = logging.getLogger(__name__)
 
-PRESENCE_EVERY_MINUTES = 5
+PRESENCE_EVERY_MINUTES = 15
 
 
 class DiscordClock:

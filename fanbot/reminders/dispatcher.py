@@ -128,7 +128,7 @@ class Dispatcher:
         *,
         shards: Shards | None = None,
         lease: timedelta = timedelta(seconds=60),
-        max_sleep: timedelta = timedelta(minutes=10),
+        max_sleep: timedelta = timedelta(hours=1),
         sends_per_second: float = SENDS_PER_SECOND,
     ) -> None:
         self.store = store
