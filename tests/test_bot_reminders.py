@@ -61,7 +61,7 @@ def sends_to(env, channel_id):
 
 
 async def test_setup_posts_each_reminder_on_time_and_pings_only_the_chosen_role(rworld):
-    env, guild, general, reminders, _, fans_role, mod, _ = rworld
+    env, _, general, reminders, _, fans_role, mod, _ = rworld
     result = await mod.slash(general, "reminders setup", channel=reminders, role=fans_role)
     assert result.ephemeral
     assert "Next reminders" in [f.name for f in result.response.embeds[0].fields]
@@ -100,7 +100,7 @@ async def test_without_a_role_nothing_is_pinged(rworld):
 
 
 async def test_status_lists_the_next_five_reminders_with_their_times(rworld):
-    env, _, general, reminders, _, _, mod, _ = rworld
+    _, _, general, reminders, _, _, mod, _ = rworld
     await mod.slash(general, "reminders setup", channel=reminders, before="2h, 1h")
     result = await mod.slash(general, "reminders status")
     fields = {f.name: f.value for f in result.response.embeds[0].fields}
@@ -168,7 +168,7 @@ async def test_reminders_off_stops_posting(rworld):
 
 
 async def test_remindme_sends_a_confirmation_and_then_dms_before_qualifying_and_race(rworld):
-    env, guild, general, _, _, _, _, fan = rworld
+    env, _, general, _, _, _, _, fan = rworld
     result = await fan.slash(general, "remindme add", event="Club 6 Hours")
     [reply] = [m for m in general.history(viewer=fan) if m.content]
     assert "Done" in reply.content
@@ -186,7 +186,7 @@ async def test_remindme_sends_a_confirmation_and_then_dms_before_qualifying_and_
 
 
 async def test_remindme_with_closed_dms_says_so_and_keeps_nothing(rworld):
-    env, guild, general, _, _, _, _, fan = rworld
+    env, _, general, _, _, _, _, fan = rworld
     env.inject_error(
         "POST", "/channels/*/messages", status=403, code=50007, message="Cannot send messages to this user"
     )
