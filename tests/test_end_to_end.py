@@ -1,0 +1,191 @@
+"""fanbot as users deploy it: the ``fanbot run`` process, talking HTTP and websocket
+to a local fake Discord (tests/fakediscord), with its own SQLite file.
+
+The bot runs on the real clock here, so the reminder below is placed a few real
+seconds ahead (a made-up guild event; its session time is set to the second)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import discord
+import pytest
+
+from fanbot.config import catalog_path
+from fanbot.domain.localtime import to_iso_utc
+from fanbot.domain.model import SessionKind
+from fanbot.store import Store
+from fanbot.store.reminders import ReminderSetup, Target
+from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser
+from tests.reminder_world import weekend
+
+TOKEN = "fake-token"
+GUILD_ID = 1_200_000_000_000_000_001
+GENERAL_ID = 1_200_000_000_000_000_010
+REMINDERS_ID = 1_200_000_000_000_000_011
+MOD_ID = 1_200_000_000_000_000_100
+FAN_ID = 1_200_000_000_000_000_101
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class World:
+    fake: FakeDiscord
+    guild: FakeGuild
+    general: FakeChannel
+    reminders: FakeChannel
+    mod: FakeUser
+    fan: FakeUser
+    db: Path
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    fake = FakeDiscord(bot_token=TOKEN)
+    guild = fake.add_guild(GUILD_ID, name="Endurance fans", locale="en-US")
+    general = guild.add_text_channel(GENERAL_ID, "general")
+    reminders = guild.add_text_channel(REMINDERS_ID, "race-reminders")
+    mod = fake.add_user(MOD_ID, "marshal")
+    fan = fake.add_user(FAN_ID, "fan")
+    guild.add_member(
+        mod, permissions=discord.Permissions(manage_events=True, view_channel=True, send_messages=True).value
+    )
+    guild.add_member(fan)
+    await fake.start()
+    yield World(fake, guild, general, reminders, mod, fan, tmp_path / "fanbot.sqlite3")
+    await fake.stop()
+
+
+async def start_bot(world: World, **extra: str) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        **world.fake.env,
+        "DISCORD_TOKEN": TOKEN,
+        "FANBOT_DB": str(world.db),
+        "FANBOT_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(REPO_ROOT),
+        **extra,
+    }
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "fanbot.cli", "run", env=env)
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGKILL)
+    await process.wait()
+
+
+async def prepare_reminder(db: Path, due_in: timedelta) -> None:
+    """A guild event whose race reminder (1 minute ahead) falls due ``due_in`` from now."""
+    store = await Store.open(db, seed=catalog_path())
+    try:
+        await store.import_catalog(
+            weekend("e2e-race", [("race", "2030-01-01", "12:00")], name="E2E 6 Hours"), guild_id=GUILD_ID
+        )
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1) + due_in
+        async with store._write() as db_conn:
+            await db_conn.execute(
+                "UPDATE sessions SET start_at = ?, sort_at = ?, horizon_at = ? WHERE key = 'race' AND "
+                "event_id = (SELECT id FROM events WHERE key = 'e2e-race')",
+                (to_iso_utc(start), to_iso_utc(start), to_iso_utc(start)),
+            )
+        await store.reminders.save_setup(
+            ReminderSetup(
+                guild_id=GUILD_ID,
+                channel_id=REMINDERS_ID,
+                role_id=None,
+                series=(),
+                kinds=(SessionKind.RACE,),
+                leads=(1,),
+                green_flag=False,
+                since=datetime.now(UTC) - timedelta(hours=1),
+            ),
+            now=datetime.now(UTC),
+        )
+    finally:
+        await store.close()
+
+
+async def delivery_state(db: Path) -> list[tuple[str, int | None]]:
+    store = await Store.open(db)
+    try:
+        return [
+            (d.state, d.message_id) for d in await store.reminders.deliveries_of(Target("guild", GUILD_ID))
+        ]
+    finally:
+        await store.close()
+
+
+async def test_killed_after_discord_accepted_a_reminder_then_restarted_posts_it_exactly_once(world):
+    await prepare_reminder(world.db, due_in=timedelta(seconds=4))
+    world.fake.hold_after_accept("POST", f"/channels/{REMINDERS_ID}/messages")
+    first = await start_bot(world, FANBOT_REMINDER_LEASE_SECONDS="2")
+    try:
+        held = await world.fake.wait_held(timeout=30)
+        first.send_signal(signal.SIGKILL)  # Discord has the message; the bot never hears back
+        await first.wait()
+    finally:
+        await stop(first)
+    world.fake.release_held()
+    [posted] = world.fake.messages_in(world.reminders)
+    assert await delivery_state(world.db) == [("claimed", None)]
+
+    second = await start_bot(world, FANBOT_REMINDER_LEASE_SECONDS="2")
+    try:
+        for _ in range(300):
+            if await delivery_state(world.db) == [("sent", int(posted["id"]))]:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await stop(second)
+    assert await delivery_state(world.db) == [("sent", int(posted["id"]))]
+    assert [m["id"] for m in world.fake.messages_in(world.reminders)] == [posted["id"]]
+    assert world.fake.nonce_dedupes == 1
+    resent = world.fake.requests_to("POST", f"/channels/{REMINDERS_ID}/messages")
+    assert [r.json["nonce"] for r in resent] == [held.json["nonce"]] * 2
+    assert "E2E 6 Hours" in posted["content"]
+
+
+async def test_the_process_syncs_every_command_in_french_too_and_answers_them(world):
+    bot = await start_bot(world)
+    try:
+        await world.fake.wait_until(
+            lambda: world.fake.sync_count >= 1 and world.fake.gateway.identifies >= 1,
+            30,
+            "the bot's command sync",
+        )
+        commands = world.fake.commands
+        assert {
+            "nextrace",
+            "schedule",
+            "race",
+            "lineup",
+            "circuit",
+            "driver",
+            "help",
+            "reminders",
+            "remindme",
+        } <= set(commands)
+        for command in commands.values():
+            assert command.get("name_localizations", {}).get("fr"), command["name"]
+        await asyncio.sleep(2.5)  # discord.py waits guild_ready_timeout (2 s) before on_ready
+        answer = await world.fake.slash(
+            world.guild, world.general, world.fan, "race", {"event": "Petit Le Mans 2012"}
+        )
+        final = await answer.wait_final()
+        assert "Petit Le Mans" in str(final)
+        setup = await world.fake.slash(
+            world.guild, world.general, world.mod, "reminders setup", {"channel": world.reminders}
+        )
+        assert setup.ephemeral
+        assert "Reminders are on" in str(await setup.wait_final())
+    finally:
+        await stop(bot)
+    assert world.fake.unknown_routes == []
