@@ -219,3 +219,24 @@ async def test_remindme_list_and_cancel(rworld):
     await env.advance_time((R_START - env.now()).total_seconds())
     deliveries = await env.bot.store.reminders.deliveries_of(Target("user", fan.id))
     assert deliveries == []
+
+
+async def test_moving_an_announced_race_posts_a_correction_where_the_reminder_went(rworld):
+    env, guild, general, reminders, _, _, mod, _ = rworld
+    await mod.slash(general, "reminders setup", channel=reminders, sessions="race", green_flag=False)
+    await env.advance_time((R_START - timedelta(minutes=30) - env.now()).total_seconds())
+    [before] = [e for e in await env.bot.store.events(Scope(guild.id), season=2026) if e.key == "club-6h"]
+    await env.bot.store.import_catalog(
+        weekend("club-6h", [SESSIONS[0], ("race", "2026-01-01", "15:00")], name="Club 6 Hours"),
+        guild_id=guild.id,
+    )
+    [after] = [e for e in await env.bot.store.events(Scope(guild.id), season=2026) if e.key == "club-6h"]
+    await env.bot.event_changed(guild.id, before, after)
+    last = reminders.history()[-1]
+    new_start = int((R_START + timedelta(hours=1)).timestamp())
+    assert last.content.startswith("Correction: Club 6 Hours 2026, Race now starts")
+    assert f"<t:{new_start}:F>" in last.content
+    # The reminders follow the new time by themselves.
+    await env.advance_time((R_START + timedelta(hours=1) - env.now()).total_seconds())
+    titles = [m.embeds[0].title for m in posts(reminders)]
+    assert titles == ["Club 6 Hours 2026: Race starts in 1 hour"] * 2

@@ -335,3 +335,24 @@ async def test_the_window_query_uses_the_start_index(rstore):
         ["2027-01-01T00:00:00Z", "2027-01-02T00:00:00Z"],
     )
     assert any("sessions_by_start" in line for line in plan), plan
+
+
+async def test_a_moved_session_that_was_already_announced_needs_one_correction_per_target(rstore, clock):
+    from fanbot.reminders.corrections import corrections_needed
+
+    await with_guild(rstore, clock, kinds=(SessionKind.RACE,), leads=(120, 60), green_flag=False)
+    discord = StandInDiscord(clock)
+    await drive(Dispatcher(rstore, clock, discord), clock, R_START - timedelta(minutes=30))
+    assert len(discord.posted) == 2
+    [before] = [e for e in await rstore.events(Scope(GUILD), season=2027) if e.key == "test-6h"]
+    await rstore.import_catalog(
+        weekend("test-6h", [*JUNE[:2], ("race", "2027-06-13", "17:00")]), guild_id=GUILD
+    )
+    [after] = [e for e in await rstore.events(Scope(GUILD), season=2027) if e.key == "test-6h"]
+    [correction] = await corrections_needed(rstore, before, after)
+    assert (correction.target, correction.new_start) == (Target("guild", GUILD), R_START + timedelta(hours=1))
+    assert correction.channel_id == GUILD + 7
+    cancelled = await corrections_needed(rstore, before, None)
+    assert [c.new_start for c in cancelled] == [None]
+    # Nothing was announced for qualifying (race reminders only): no correction for it.
+    assert await corrections_needed(rstore, after, after) == []

@@ -96,6 +96,7 @@ class Delivery:
     claimed_until: datetime | None
     attempts: int
     nonce: str
+    channel_id: int | None
     message_id: int | None
     finished_at: datetime | None
     late: bool
@@ -541,6 +542,7 @@ def _delivery(r: aiosqlite.Row) -> Delivery:
         claimed_until=_when(r["claimed_until"]),
         attempts=int(r["attempts"]),
         nonce=str(r["nonce"]),
+        channel_id=r["channel_id"],
         message_id=r["message_id"],
         finished_at=_when(r["finished_at"]),
         late=bool(r["late"]),
