@@ -8,6 +8,7 @@ we turn those refusals into errors that say what happened and what to do.
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytz
@@ -129,19 +130,42 @@ def parse_local(text: str, zone_name: str) -> datetime:
 
     Accepts ISO ("2027-01-23 13:40", "2027-01-23T13:40") and day-first forms
     ("23/01/2027 1:40pm"). A text that carries its own offset or "Z" is taken as
-    that instant and the zone is not consulted.
+    that instant and the zone is not consulted. Refused rather than guessed: a
+    text without a full date (dateutil would fill in today's), a zone
+    abbreviation dateutil does not know (it would drop it), a year outside
+    1900-2200, and an offset no clock has.
     """
     cleaned = text.strip()
     if not cleaned:
         raise UnparseableTime(text)
     dayfirst = not _looks_iso(cleaned)
     try:
-        parsed = date_parser.parse(cleaned, dayfirst=dayfirst)
-    except (ValueError, OverflowError, date_parser.ParserError) as exc:
+        with warnings.catch_warnings():
+            # dateutil only warns about "EST" or "PMZ" and then ignores them.
+            warnings.simplefilter("error", date_parser.UnknownTimezoneWarning)
+            # Two different defaults: any part missing from the text shows up as a difference.
+            first = date_parser.parse(cleaned, dayfirst=dayfirst, default=_DEFAULT_A)
+            second = date_parser.parse(cleaned, dayfirst=dayfirst, default=_DEFAULT_B)
+    except (ValueError, OverflowError, TypeError, date_parser.UnknownTimezoneWarning) as exc:
         raise UnparseableTime(text) from exc
-    if parsed.tzinfo is not None:
-        return parsed.astimezone(UTC)
-    return local_to_utc(parsed.date(), parsed.time().replace(tzinfo=None), zone_name)
+    if first.date() != second.date():
+        raise UnparseableTime(text)
+    if not 1900 <= first.year <= 2200:
+        raise LocalTimeError(f"'{text}' is outside the years 1900-2200.")
+    if first.tzinfo is not None:
+        try:
+            offset = first.utcoffset()
+            if offset is None or abs(offset) >= timedelta(hours=24):
+                raise UnparseableTime(text)
+            return first.astimezone(UTC)
+        except (ValueError, OverflowError) as exc:
+            raise UnparseableTime(text) from exc
+    return local_to_utc(first.date(), first.time().replace(tzinfo=None), zone_name)
+
+
+# Naive on purpose: dateutil fills the missing parts of a wall-clock text from these.
+_DEFAULT_A = datetime(2000, 1, 1)  # noqa: DTZ001
+_DEFAULT_B = datetime(2001, 2, 2)  # noqa: DTZ001
 
 
 def _looks_iso(text: str) -> bool:
