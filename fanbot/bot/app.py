@@ -26,6 +26,8 @@ from fanbot.store import Scope, Store
 log = logging.getLogger(__name__)
 
 PRESENCE_EVERY_MINUTES = 15
+# How soon a change committed by another process can bring a reminder forward.
+OTHER_WRITERS_EVERY_SECONDS = 30
 
 
 class DiscordClock:
@@ -43,6 +45,7 @@ class FanBot(commands.Bot):
         settings: Settings | None = None,
         clock: Clock | None = None,
         sync_commands: bool = True,
+        watch_other_writers: bool = False,
     ) -> None:
         # No privileged intents: slash commands carry everything fanbot needs.
         intents = discord.Intents.none()
@@ -58,6 +61,8 @@ class FanBot(commands.Bot):
         self.database = database
         self.clock: Clock = clock or DiscordClock()
         self.sync_commands = sync_commands
+        self.watch_other_writers = watch_other_writers
+        self._seen_data_version: int | None = None
         self._store: Store | None = None
         self._lookups: Lookups | None = None
         self.dispatcher: Dispatcher | None = None
@@ -99,6 +104,8 @@ class FanBot(commands.Bot):
         )
         # Sending needs only REST, but the guild's language comes from the gateway's cache.
         self.loop.create_task(self._start_reminders())
+        if self.watch_other_writers:
+            self.notice_other_writers.start()
 
     async def _start_reminders(self) -> None:
         await self.wait_until_ready()
@@ -133,7 +140,18 @@ class FanBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d global commands", len(synced))
 
+    @tasks.loop(seconds=OTHER_WRITERS_EVERY_SECONDS)
+    async def notice_other_writers(self) -> None:
+        """Wake the reminder dispatcher when another process (``fanbot import`` on the
+        server) committed: this process's own writes wake it directly."""
+        _, data_version = await self.store.change_token()
+        if self._seen_data_version is not None and data_version != self._seen_data_version:
+            if self.dispatcher is not None:
+                self.dispatcher.wake()
+        self._seen_data_version = data_version
+
     async def close(self) -> None:
+        self.notice_other_writers.cancel()
         self.update_presence.cancel()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
@@ -173,7 +191,7 @@ def point_at(settings: Settings) -> None:
 
 def run_bot(settings: Settings, database: Path) -> int:
     point_at(settings)
-    bot = FanBot(database, settings=settings)
+    bot = FanBot(database, settings=settings, watch_other_writers=True)
     assert settings.token is not None
     bot.run(settings.token, log_handler=None)
     return 0
