@@ -1,4 +1,4 @@
-"""The terminal adapter: ``fanbot ask | console | import | run``.
+"""The terminal adapter: ``fanbot ask | console | import | export | run``.
 
 ``ask`` runs the same answer functions as the Discord bot and prints text or
 JSON, so every answer can be checked (and demonstrated) without Discord.
@@ -18,6 +18,7 @@ from typing import Any
 from fanbot.answers.calendar import race, schedule
 from fanbot.answers.context import Asker, Lookups
 from fanbot.answers.errors import AnswerError
+from fanbot.answers.moderation import export_ics
 from fanbot.answers.nextrace import next_race
 from fanbot.answers.people import circuit, driver, lineup
 from fanbot.clock import Clock, FixedClock, SystemClock
@@ -129,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--db", type=Path)
     imp.add_argument("--guild", type=int, help="import as this guild's own events")
+    exp = sub.add_parser("export", help="write the calendar as an .ics file (the catalog, or a guild's)")
+    exp.add_argument("--ics", action="store_true", help="iCalendar format (the one format there is)")
+    exp.add_argument("--guild", type=int, help="this guild's calendar: the catalog and its own events")
+    exp.add_argument("--series", help="only this series (WEC, IMSA, ...)")
+    exp.add_argument("-o", "--output", type=Path, help="write to this file (default: standard output)")
+    exp.add_argument("--db", type=Path)
     run = sub.add_parser("run", help="start the Discord bot (DISCORD_TOKEN in the environment or .env)")
     run.add_argument("--db", type=Path)
     return parser
@@ -209,6 +216,28 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _export(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.ics:
+        print("fanbot export: say which format, --ics (iCalendar)", file=sys.stderr)
+        return EXIT_USAGE
+    store = await open_store(settings, args.db)
+    try:
+        # The stamp is the one clock read of the export: this is the terminal adapter.
+        data = await export_ics(store, guild_id=args.guild, series=args.series, now=SystemClock().now())
+    except AnswerError as exc:
+        print(f"fanbot: {exc.render(translator('en'))}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        args.output.write_bytes(data)
+        print(f"wrote {args.output} ({data.count(b'BEGIN:VEVENT')} calendar entries)")
+    return 0
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.token:
         print(
@@ -233,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fanbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     logging.basicConfig(
-        level=logging.WARNING if args.action in {"ask", "console"} else settings.log_level,
+        level=logging.WARNING if args.action in {"ask", "console", "export"} else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if getattr(args, "tz", None) and not is_known_zone(args.tz):
@@ -246,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_console(args, settings))
         if args.action == "import":
             return asyncio.run(_import(args, settings))
+        if args.action == "export":
+            return asyncio.run(_export(args, settings))
         return _run(args, settings)
     except LocalTimeError as exc:
         print(f"fanbot: {exc}", file=sys.stderr)

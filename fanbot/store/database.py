@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,23 @@ from fanbot.domain.model import (
     SessionKind,
 )
 from fanbot.store.catalog_file import Catalog, CatalogError, EventRecord, load_catalog_file
-from fanbot.store.reminders import Reminders
+from fanbot.store.editing import Editing
+from fanbot.store.reminders import Reminders, stored_instant
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# Once the store is open, SQLite's own wait for a busy database stays short: it blocks the
+# connection's one thread, and every read of the process would queue behind a write that
+# waits for another process's lock. Writes wait for the lock themselves (``Store._write``).
+LOCK_POLL_MS = 20
+# How long a write waits for another process's write lock before giving up: short enough
+# for a command to apologise within Discord's 3 seconds.
+WRITE_WAIT_SECONDS = 2.0
+# How far a session's horizon (its end, or the end of its local day) may lie after its
+# sort instant: sessions are capped at 48 hours (catalog files and moderators alike) and
+# a day without a time is at most 25 hours long. upcoming_event_ids stops early on it.
+SESSION_SPAN = timedelta(hours=49)
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,14 @@ class ImportSummary:
         return "; ".join(parts)
 
 
+class _RolledBack(Exception):
+    """Raised inside a write transaction to roll a dry run back; carries its result."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__("dry run")
+        self.summary = summary
+
+
 def migrations() -> list[tuple[int, str]]:
     """The numbered SQL migrations shipped in ``fanbot/store/migrations``."""
     found = []
@@ -84,6 +105,11 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+class StoreBusy(RuntimeError):
+    """Another process held the database's write lock longer than a write could wait:
+    nothing was written, and asking again once it is done will work."""
+
+
 class Store:
     """One aiosqlite connection, shared by every caller of this process."""
 
@@ -91,12 +117,14 @@ class Store:
         self._db = db
         self.path = path
         self._write_lock = asyncio.Lock()
-        # Bumped on every write, so in-memory name indexes know when to rebuild.
+        # Bumped on every write that may change a name (not on reminder bookkeeping),
+        # so in-memory name indexes know when to rebuild.
         self.revision = 0
         # Called after every commit: the reminder dispatcher wakes on any change
         # that could bring a reminder forward.
         self._after_write: list[Callable[[], None]] = []
         self.reminders = Reminders(self)
+        self.editing = Editing(self)
 
     def on_write(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each committed write of this process."""
@@ -124,6 +152,7 @@ class Store:
             if seed is not None and await store._catalog_is_empty():
                 summary = await store.import_catalog(load_catalog_file(seed))
                 log.info("seeded a new database from %s: %s", seed, summary.describe())
+            await _run(db, f"PRAGMA busy_timeout = {LOCK_POLL_MS}")
         except BaseException:
             # aiosqlite's worker thread would keep the process alive.
             await db.close()
@@ -155,26 +184,59 @@ class Store:
                 await _run(db, f"PRAGMA user_version = {version}")
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction at a time; rolled back whole on any error."""
-        async with self._write_lock:
-            await _run(self._db, "BEGIN IMMEDIATE")
+    async def _write(
+        self, *, names: bool = True, wait: float = WRITE_WAIT_SECONDS
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time; rolled back whole on any error.
+
+        ``names=False``: the write changes no name a cache holds (reminder bookkeeping),
+        so sending a thousand reminders does not throw the name indexes away. ``wait``:
+        how long another process's write lock may hold it up before ``StoreBusy``."""
+        deadline = asyncio.get_running_loop().time() + wait
+        try:
+            # This process's own writes queue here first; the wait counts against ``wait`` too.
+            async with asyncio.timeout(wait):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            raise StoreBusy(f"the database stayed busy for {wait:g} s") from None
+        try:
+            await self._begin(deadline)
             try:
                 yield self._db
             except BaseException:
                 await _run(self._db, "ROLLBACK")
                 raise
             await _run(self._db, "COMMIT")
-            self.revision += 1
+            if names:
+                self.revision += 1
+        finally:
+            self._write_lock.release()
         for listener in self._after_write:
             listener()
+
+    async def _begin(self, deadline: float) -> None:
+        """BEGIN IMMEDIATE: take the write lock, waiting for another process's in short
+        tries with the connection's thread free in between, so reads go on meanwhile."""
+        loop = asyncio.get_running_loop()
+        pause = 0.005
+        while True:
+            try:
+                await _run(self._db, "BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+                if loop.time() + pause > deadline:
+                    raise StoreBusy("the database is locked by another writer") from exc
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     async def change_token(self) -> tuple[int, int]:
         """Changes when this process writes or another connection commits
         (``PRAGMA data_version``): caches built from the store compare it."""
-        async with self._db.execute("PRAGMA data_version") as cur:
-            row = await cur.fetchone()
-        return self.revision, int(row[0]) if row else 0
+        # execute_fetchall: one trip to the database thread, not three (every lookup asks).
+        rows = list(await self._db.execute_fetchall("PRAGMA data_version"))
+        return self.revision, int(rows[0][0]) if rows else 0
 
     async def _catalog_is_empty(self) -> bool:
         async with self._db.execute("SELECT COUNT(*) FROM events WHERE guild_id IS NULL") as cur:
@@ -188,55 +250,83 @@ class Store:
 
     # ------------------------------------------------------------------ import
 
-    async def import_catalog(self, catalog: Catalog, guild_id: int | None = None) -> ImportSummary:
-        """Load a checked catalog in one transaction; a second run changes nothing."""
-        summary = ImportSummary()
-        async with self._write() as db:
-            series_ids: dict[str, int] = {}
-            if guild_id is not None:
-                # Series are shared by every guild: a guild's file may use them, not rename them.
-                known = {x.code: x for x in await self.series()}
-                unknown = sorted(s.code for s in catalog.series if s.code not in known)
-                if unknown:
-                    raise CatalogError("catalog", [f"series {code!r} is not known" for code in unknown])
-                series_ids = await self._series_ids(db)
-                summary.unchanged["series"] += len(catalog.series)
-            for s in catalog.series if guild_id is None else ():
-                series_ids[s.code] = await self._upsert(
-                    db,
-                    summary,
-                    "series",
-                    "SELECT * FROM series WHERE code = ?",
-                    (s.code,),
-                    {"code": s.code, "name": s.name, "source": s.source},
-                )
-            circuit_ids: dict[str, int] = {}
-            for c in catalog.circuits:
-                circuit_ids[c.key] = await self._upsert(
-                    db,
-                    summary,
-                    "circuits",
-                    "SELECT * FROM circuits WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) AND key = ?",
-                    (guild_id, c.key),
-                    {
-                        "guild_id": guild_id,
-                        "key": c.key,
-                        "name": c.name,
-                        "location": c.location,
-                        "country": c.country,
-                        "timezone": c.timezone,
-                        "length_km": c.length_km,
-                        "turns": c.turns,
-                        "aliases": "|".join(c.aliases),
-                        "source": c.source,
-                        "notes": c.notes,
-                    },
-                )
-            for e in catalog.events:
-                await self._import_event(
-                    db, summary, e, guild_id, series_ids[e.series], circuit_ids[e.circuit]
-                )
+    async def import_catalog(
+        self, catalog: Catalog, guild_id: int | None = None, *, dry_run: bool = False
+    ) -> ImportSummary:
+        """Load a checked catalog in one transaction; a second run changes nothing.
+
+        ``dry_run`` imports inside the transaction, counts what would change and
+        rolls it all back: the summary a moderator confirms before the real run.
+        """
+        try:
+            async with self._write() as db:
+                summary = await self._import_into(db, catalog, guild_id)
+                if dry_run:
+                    raise _RolledBack(summary)
+        except _RolledBack as rolled_back:
+            return rolled_back.summary
         return summary
+
+    async def _import_into(
+        self, db: aiosqlite.Connection, catalog: Catalog, guild_id: int | None
+    ) -> ImportSummary:
+        """The import itself, inside a write transaction the caller holds."""
+        summary = ImportSummary()
+        series_ids: dict[str, int] = {}
+        if guild_id is not None:
+            # Series are shared by every guild: a guild's file may use them, not rename them.
+            known = {x.code: x for x in await self.series()}
+            unknown = sorted(s.code for s in catalog.series if s.code not in known)
+            if unknown:
+                raise CatalogError("catalog", [f"series {code!r} is not known" for code in unknown])
+            series_ids = await self._series_ids(db)
+            summary.unchanged["series"] += len(catalog.series)
+        for s in catalog.series if guild_id is None else ():
+            series_ids[s.code] = await self._upsert(
+                db,
+                summary,
+                "series",
+                "SELECT * FROM series WHERE code = ?",
+                (s.code,),
+                {"code": s.code, "name": s.name, "source": s.source},
+            )
+        circuit_ids: dict[str, int] = {}
+        for c in catalog.circuits:
+            shared = await self._shared_circuit_id(db, c.key) if guild_id is not None else None
+            if shared is not None:
+                # A guild's file names a shared circuit: use it as it is. A guild copy
+                # would list the circuit twice and could not be corrected with the catalog.
+                circuit_ids[c.key] = shared
+                summary.unchanged["circuits"] += 1
+                continue
+            circuit_ids[c.key] = await self._upsert(
+                db,
+                summary,
+                "circuits",
+                "SELECT * FROM circuits WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) AND key = ?",
+                (guild_id, c.key),
+                {
+                    "guild_id": guild_id,
+                    "key": c.key,
+                    "name": c.name,
+                    "location": c.location,
+                    "country": c.country,
+                    "timezone": c.timezone,
+                    "length_km": c.length_km,
+                    "turns": c.turns,
+                    "aliases": "|".join(c.aliases),
+                    "source": c.source,
+                    "notes": c.notes,
+                },
+            )
+        for e in catalog.events:
+            await self._import_event(db, summary, e, guild_id, series_ids[e.series], circuit_ids[e.circuit])
+        return summary
+
+    async def _shared_circuit_id(self, db: aiosqlite.Connection, key: str) -> int | None:
+        async with db.execute("SELECT id FROM circuits WHERE guild_id IS NULL AND key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return int(row["id"]) if row else None
 
     async def _series_ids(self, db: aiosqlite.Connection) -> dict[str, int]:
         async with db.execute("SELECT id, code FROM series") as cur:
@@ -443,14 +533,14 @@ class Store:
     # ------------------------------------------------------------------ reads
 
     async def series(self) -> list[Series]:
-        async with self._db.execute("SELECT code, name FROM series ORDER BY code") as cur:
-            return [Series(r["code"], r["name"]) for r in await cur.fetchall()]
+        rows = await self._db.execute_fetchall("SELECT code, name FROM series ORDER BY code")
+        return [Series(r["code"], r["name"]) for r in rows]
 
     async def circuits(self, scope: Scope) -> list[Circuit]:
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             f"SELECT * FROM circuits e WHERE {_IN_SCOPE} ORDER BY name", (scope.guild_id,)
-        ) as cur:
-            return [_circuit(r) for r in await cur.fetchall()]
+        )
+        return [_circuit(r) for r in rows]
 
     async def upcoming_event_ids(
         self, scope: Scope, after: datetime, *, series: str | None = None, limit: int = 10
@@ -460,16 +550,25 @@ class Store:
         Cancelled events are left out; postponed ones stay when they have a date.
         """
         sql, params = self.upcoming_sql(scope, after, series=series)
-        found: list[int] = []
+        first: dict[int, str] = {}  # event -> its earliest sort instant among sessions to come
+        stop_after: str | None = None
         async with self._db.execute(sql, params) as cur:
-            # Sessions come soonest first; the first ``limit`` distinct events win.
+            # Rows come in horizon order, straight from the index (sorting every session
+            # still to come took milliseconds on a large store). A session starts at most
+            # SESSION_SPAN before its horizon, so once a horizon lies further than that
+            # past the limit-th earliest start seen, no later row can rank: stop there.
             async for row in cur:
-                event_id = int(row["event_id"])
-                if event_id not in found:
-                    found.append(event_id)
-                    if len(found) == limit:
-                        break
-        return found
+                if stop_after is not None and row["horizon_at"] > stop_after:
+                    break
+                event_id, sort_at = int(row["event_id"]), str(row["sort_at"] or row["horizon_at"])
+                if event_id in first and first[event_id] <= sort_at:
+                    continue
+                first[event_id] = sort_at
+                if len(first) >= limit:
+                    kth = sorted(first.values())[limit - 1]
+                    stop_after = to_iso_utc(from_iso_utc(kth) + SESSION_SPAN)
+        ranked = sorted(first, key=lambda e: (first[e], e))
+        return ranked[:limit]
 
     @staticmethod
     def upcoming_sql(scope: Scope, after: datetime, *, series: str | None = None) -> tuple[str, list[Any]]:
@@ -477,12 +576,10 @@ class Store:
         # sessions_by_horizon drives the query instead of a walk over every
         # catalog event (plain SQL all the same: PostgreSQL reads it as a join).
         sql = (
-            "SELECT s.event_id FROM sessions s CROSS JOIN events e "
+            "SELECT s.event_id, s.sort_at, s.horizon_at FROM sessions s CROSS JOIN events e "
             + ("JOIN series sr ON sr.id = e.series_id " if series else "")
             + f"WHERE e.id = s.event_id AND s.horizon_at > ? AND {_IN_SCOPE} "
-            "AND e.status != 'cancelled' "
-            + ("AND sr.code = ? " if series else "")
-            + "ORDER BY s.sort_at, s.event_id"
+            "AND e.status != 'cancelled' " + ("AND sr.code = ? " if series else "") + "ORDER BY s.horizon_at"
         )
         params: list[Any] = [to_iso_utc(after), scope.guild_id]
         if series:
@@ -556,8 +653,7 @@ class Store:
             # Events with no date at all (a postponement with no new date) sort last.
             "ORDER BY first_at IS NULL, first_at, e.season, e.name"
         )
-        async with self._db.execute(sql, params) as cur:
-            rows = await cur.fetchall()
+        rows = list(await self._db.execute_fetchall(sql, params))
         if not rows:
             return []
         ids = [int(r["id"]) for r in rows]
@@ -566,12 +662,11 @@ class Store:
 
     async def _sessions_for(self, event_ids: list[int]) -> dict[int, tuple[Session, ...]]:
         marks = ", ".join("?" for _ in event_ids)
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             f"SELECT * FROM sessions WHERE event_id IN ({marks}) "
             "ORDER BY event_id, sort_at IS NULL, sort_at, id",
             event_ids,
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         grouped: dict[int, list[Session]] = {}
         for r in rows:
             grouped.setdefault(int(r["event_id"]), []).append(_session(r))
@@ -579,12 +674,13 @@ class Store:
 
     async def entries(self, scope: Scope, event_id: int) -> list[Entry]:
         """The entry list of one event (empty when the scope may not see it)."""
-        async with self._db.execute(
-            "SELECT en.* FROM entries en JOIN events e ON e.id = en.event_id "
-            f"WHERE en.event_id = ? AND {_IN_SCOPE} ORDER BY en.position",
-            (event_id, scope.guild_id),
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT en.* FROM entries en JOIN events e ON e.id = en.event_id "
+                f"WHERE en.event_id = ? AND {_IN_SCOPE} ORDER BY en.position",
+                (event_id, scope.guild_id),
+            )
+        )
         drivers = await self._drivers_for([int(r["id"]) for r in rows])
         return [_entry(r, drivers.get(int(r["id"]), ())) for r in rows]
 
@@ -592,12 +688,11 @@ class Store:
         if not entry_ids:
             return {}
         marks = ", ".join("?" for _ in entry_ids)
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT ed.entry_id, d.name FROM entry_drivers ed JOIN drivers d ON d.id = ed.driver_id "
             f"WHERE ed.entry_id IN ({marks}) ORDER BY ed.entry_id, ed.position",
             entry_ids,
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         grouped: dict[int, list[str]] = {}
         for r in rows:
             grouped.setdefault(int(r["entry_id"]), []).append(str(r["name"]))
@@ -621,6 +716,23 @@ class Store:
             "JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id "
             f"WHERE {_IN_SCOPE} ORDER BY d.name",
             (scope.guild_id,),
+        ) as cur:
+            return [str(r[0]) for r in await cur.fetchall()]
+
+    # A guild's own names apart from the catalog's: name indexes share the catalog's
+    # part between guilds and add these small ones (fanbot.answers.context.Lookups).
+
+    async def own_events(self, guild_id: int) -> list[Event]:
+        """The guild's own events only (not the shared catalog), in date order."""
+        return await self._load_events("e.guild_id = ?", [guild_id])
+
+    async def own_driver_names(self, guild_id: int) -> list[str]:
+        """Drivers in the guild's own entry lists (some may race in the catalog too)."""
+        async with self._db.execute(
+            "SELECT DISTINCT d.name FROM drivers d JOIN entry_drivers ed ON ed.driver_id = d.id "
+            "JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id "
+            "WHERE e.guild_id = ? ORDER BY d.name",
+            (guild_id,),
         ) as cur:
             return [str(r[0]) for r in await cur.fetchall()]
 
@@ -699,7 +811,7 @@ def _session(r: aiosqlite.Row) -> Session:
     return Session(
         id=int(r["id"]),
         kind=SessionKind(r["kind"]),
-        start=from_iso_utc(r["start_at"]) if r["start_at"] else None,
+        start=stored_instant(r["start_at"]) if r["start_at"] else None,
         local_date=date.fromisoformat(r["local_date"]) if r["local_date"] else None,
         duration_minutes=r["duration_minutes"],
         notes=r["notes"],

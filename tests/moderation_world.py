@@ -1,0 +1,121 @@
+"""Test support for the moderator commands: a guild with every kind of member, a
+second guild with its own moderator, and readers for what simcord shows.
+
+Every schedule written by these tests is made up (marked "fictional"); the
+2027 weekends here are not real calendars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from fanbot.domain.localtime import parse_instant
+from fanbot.store import Scope, Store
+from tests.bot_world import World
+
+MODERATOR_COMMANDS = ("event", "session", "entry", "result", "calendar")
+
+# The bot's "now" for these tests: mid-January 2027, before any of the made-up weekends.
+NOW_2027 = "2027-01-15T12:00:00Z"
+
+
+@dataclass
+class Mods:
+    world: World
+    member: Any  # no permission at all (alice)
+    by_permission: Any  # a role with Manage Events
+    by_role: Any  # holds the role the admins named as the moderator role
+    admin: Any  # Administrator
+    owner: Any  # a bot owner (FANBOT_OWNER_IDS) who is a plain member here
+    other_guild: Any
+    other_channel: Any
+    other_mod: Any  # Manage Events in the other guild only
+    moderator_role: Any
+    commands: dict[str, Any]  # name -> the synced AppCommand
+
+    @property
+    def env(self) -> Any:
+        return self.world.env
+
+    @property
+    def guild(self) -> Any:
+        return self.world.guild
+
+    @property
+    def channel(self) -> Any:
+        return self.world.channel
+
+    @property
+    def store(self) -> Store:
+        store: Store = self.env.bot.store
+        return store
+
+    @property
+    def store_scope(self) -> Scope:
+        return Scope(self.guild.id)
+
+    async def own_events(self, guild: Any = None) -> list[Any]:
+        guild_id = (guild or self.guild).id
+        return [e for e in await self.store.events(Scope(guild_id)) if e.guild_id == guild_id]
+
+
+async def make_mods(world: World) -> Mods:
+    """Roles and members for the permission matrix; the bot clock at mid-January 2027."""
+    env, guild = world.env, world.guild
+    world.clock.instant = parse_instant(NOW_2027)
+    race_control = guild.create_role("Race control", permissions=discord.Permissions(manage_events=True))
+    calendar_team = guild.create_role("Calendar team")
+    admins = guild.create_role("Admins", permissions=discord.Permissions(administrator=True))
+    by_permission = guild.add_member(env.create_user("carol"), roles=[race_control])
+    by_role = guild.add_member(env.create_user("dave"), roles=[calendar_team])
+    admin = guild.add_member(env.create_user("erin"), roles=[admins])
+    owner = guild.add_member(env.create_user("owner"))
+    await env.bot.store.set_moderator_role(guild.id, calendar_team.id)
+    other = env.create_guild("Another server")
+    other_channel = other.create_text_channel("general")
+    other_control = other.create_role("Marshals", permissions=discord.Permissions(manage_events=True))
+    other_mod = other.add_member(env.create_user("frank"), roles=[other_control])
+    synced = await env.bot.tree.sync()
+    # As admins do in Server Settings > Integrations: the moderator role sees the commands
+    # that default_permissions hides from members without Manage Events.
+    for command in synced:
+        if command.name in MODERATOR_COMMANDS:
+            guild.set_command_permissions(command, {calendar_team: True})
+    return Mods(
+        world,
+        world.alice,
+        by_permission,
+        by_role,
+        admin,
+        owner,
+        other,
+        other_channel,
+        other_mod,
+        calendar_team,
+        {c.name: c for c in synced},
+    )
+
+
+def labels(message: Any) -> list[str]:
+    """The buttons under a message, by label."""
+    return [c.get("label", "") for row in message.components for c in row["components"]]
+
+
+def field_values(message: Any) -> dict[str, str]:
+    embed = message.embeds[0]
+    return {f.name: f.value for f in embed.fields}
+
+
+def timestamp(iso: str, style: str = "F") -> str:
+    return f"<t:{int(parse_instant(iso).timestamp())}:{style}>"
+
+
+# A made-up 2027 weekend at Spa (fictional times), in the CSV format of docs/calendar-files.md.
+SPA_CSV = (
+    "series,season,event,circuit,session,date,time,duration_minutes,timezone,info_url,watch_url,key\n"
+    "WEC,2027,Club 6 Hours of Spa (fictional),Spa,practice,2027-05-06,11:00,90,,,,\n"
+    "WEC,2027,Club 6 Hours of Spa (fictional),Spa,qualifying,2027-05-07,16:30,20,,https://example.org/spa,,\n"
+    "WEC,2027,Club 6 Hours of Spa (fictional),Spa,race,2027-05-08,13:00,360,,,https://example.org/watch,\n"
+)
