@@ -240,3 +240,17 @@ async def test_moving_an_announced_race_posts_a_correction_where_the_reminder_we
     await env.advance_time((R_START + timedelta(hours=1) - env.now()).total_seconds())
     titles = [m.embeds[0].title for m in posts(reminders)]
     assert titles == ["Club 6 Hours 2026: Race starts in 1 hour"] * 2
+
+
+async def test_the_next_moderator_to_use_the_bot_is_told_once_that_reminders_stopped(rworld):
+    env, _, general, reminders, _, _, mod, fan = rworld
+    await mod.slash(general, "reminders setup", channel=reminders)
+    env.inject_error("POST", f"/channels/{reminders.id}/messages", status=403, code=50013,
+                     message="Missing Permissions", times=None)
+    await env.advance_time((Q_START - env.now()).total_seconds())
+    await fan.slash(general, "nextrace")
+    assert not [m for m in general.history(viewer=fan) if "Reminders stopped" in m.content]
+    await mod.slash(general, "nextrace")
+    await mod.slash(general, "nextrace")
+    told = [m for m in general.history(viewer=mod) if "Reminders stopped" in m.content]
+    assert len(told) == 1 and told[0].flags.ephemeral

@@ -22,7 +22,7 @@ from fanbot.answers.errors import AnswerError
 from fanbot.answers.lookup import NameIndex
 from fanbot.answers.nextrace import next_race
 from fanbot.answers.people import circuit, driver, lineup
-from fanbot.bot.cogs.reminders import RemindersCog, remind_me_button
+from fanbot.bot.cogs.reminders import remind_me_button
 from fanbot.bot.replies import send, send_pages, within_deadline
 from fanbot.bot.tree import interaction_translator
 from fanbot.commands import COMMANDS
@@ -88,9 +88,6 @@ class FanCog(commands.Cog):
         if event is not None and remindable(event, self.bot.clock.now()):
             lasting.append(remind_me_button(event.id, tr))
         await send_pages(interaction, renderer(result, tr, locale), tr, lasting=lasting)
-        reminders = self.bot.get_cog("RemindersCog")
-        if isinstance(reminders, RemindersCog):
-            await reminders.tell_notices(interaction)
 
     async def _choices(
         self,

@@ -475,6 +475,15 @@ class RemindersCog(commands.Cog):
                 found.append(broken_text(setup, tr))
         return found
 
+    @commands.Cog.listener()
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command[Any, Any, Any]
+    ) -> None:
+        """After any command was answered: closed DMs for a fan, a broken reminder
+        channel for the next moderator who uses the bot."""
+        if interaction.response.is_done():
+            await self.tell_notices(interaction)
+
     async def tell_notices(self, interaction: discord.Interaction) -> None:
         try:
             for text in await self.notices_for(interaction):
