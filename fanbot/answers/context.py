@@ -5,79 +5,149 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from fanbot.answers.errors import WHAT_CIRCUIT, WHAT_DRIVER, WHAT_EVENT, WHAT_SERIES, NotFound
-from fanbot.answers.lookup import NameIndex
+from fanbot.answers.lookup import LayeredIndex, NameIndex
 from fanbot.clock import Clock
 from fanbot.domain.model import Circuit, Event, Series
 from fanbot.store import Scope, Store
 
-INDEX_CACHE_GUILDS = 512
+# Per-guild indexes hold only a guild's own names (the catalog's index is shared),
+# so every guild of a large bot fits.
+INDEX_CACHE_GUILDS = 8192
+
+Token = tuple[int, int]
+
+
+def _recency(e: Event) -> tuple[int, float]:
+    """Sort key, smaller first: undated events, then the most recent first (the order
+    in which a guild's own events join the catalog's in a merged index)."""
+    starts = []
+    for s in e.sessions:
+        if s.start is not None:
+            starts.append(s.start.timestamp())
+        elif s.local_date is not None:
+            starts.append(datetime.combine(s.local_date, time(), UTC).timestamp())
+    return (1, -min(starts)) if starts else (0, 0.0)
+
+
+def _event_index(events: list[Event]) -> NameIndex[object]:
+    items: list[tuple[str, object, list[str]]] = []
+    # Most recent first: with no year typed, "spa" means the latest Spa.
+    newest_first = list(reversed(events))
+    for e in newest_first:
+        base = e.name.split(" (")[0]
+        label = f"{e.display_name} · {e.series.code}"
+        terms = [e.name, f"{base} {e.season}", e.key, f"{e.circuit.name} {e.season}"]
+        terms += [f"{alias} {e.season}" for alias in e.circuit.aliases]
+        items.append((label[:100], e.id, terms))
+    return NameIndex.build(items, order=[_recency(e) for e in newest_first])
+
+
+def _circuit_index(circuits: list[Circuit]) -> NameIndex[object]:
+    return NameIndex.build(
+        [(c.name[:100], c.id, [c.key, *c.aliases, c.location or ""]) for c in circuits],
+        order=[c.name for c in circuits],
+    )
+
+
+def _driver_index(names: list[str]) -> NameIndex[object]:
+    return NameIndex.build([(n[:100], n, []) for n in names], order=names)
 
 
 class Lookups:
-    """Fuzzy name indexes per scope, rebuilt only when the store has changed."""
+    """Fuzzy name indexes, rebuilt only when the store has changed.
+
+    The catalog's indexes are built once and shared by every guild; a guild adds a
+    small index of its own events, circuits and drivers (``LayeredIndex``). So a
+    thousand guilds cost a thousand small indexes, not a thousand copies of the catalog.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._cache: OrderedDict[tuple[str, int | None], tuple[tuple[int, int], NameIndex[object]]] = (
-            OrderedDict()
-        )
+        self._cache: OrderedDict[tuple[str, int | None], tuple[Token, NameIndex[object]]] = OrderedDict()
+        self._circuits: dict[int, Circuit] = {}
 
-    async def _cached(self, kind: str, scope: Scope) -> NameIndex[object] | None:
-        hit = self._cache.get((kind, scope.guild_id))
+    def _hit(self, kind: str, guild_id: int | None, token: Token) -> NameIndex[object] | None:
+        hit = self._cache.get((kind, guild_id))
         # The token also moves when another process (fanbot import) commits.
-        if hit and hit[0] == await self.store.change_token():
-            self._cache.move_to_end((kind, scope.guild_id))
+        if hit and hit[0] == token:
+            self._cache.move_to_end((kind, guild_id))
             return hit[1]
         return None
 
-    async def _keep(self, kind: str, scope: Scope, index: NameIndex[object]) -> None:
-        self._cache[(kind, scope.guild_id)] = (await self.store.change_token(), index)
+    def _keep(self, kind: str, guild_id: int | None, token: Token, index: NameIndex[object]) -> None:
+        self._cache[(kind, guild_id)] = (token, index)
         while len(self._cache) > INDEX_CACHE_GUILDS:
             self._cache.popitem(last=False)
 
+    @staticmethod
+    def _layered(catalog: NameIndex[object], own: NameIndex[object]) -> NameIndex[object]:
+        return LayeredIndex(catalog, own) if own.candidates else catalog
+
     async def events(self, scope: Scope) -> NameIndex[object]:
-        index = await self._cached("events", scope)
-        if index is None:
-            items: list[tuple[str, object, list[str]]] = []
-            # Most recent first: with no year typed, "spa" means the latest Spa.
-            for e in reversed(await self.store.events(scope)):
-                base = e.name.split(" (")[0]
-                label = f"{e.display_name} · {e.series.code}"
-                terms = [e.name, f"{base} {e.season}", e.key, f"{e.circuit.name} {e.season}"]
-                terms += [f"{alias} {e.season}" for alias in e.circuit.aliases]
-                items.append((label[:100], e.id, terms))
-            index = NameIndex.build(items)
-            await self._keep("events", scope, index)
-        return index
+        token = await self.store.change_token()
+        catalog = self._hit("events", None, token)
+        if catalog is None:
+            catalog = _event_index(await self.store.events(Scope.catalog()))
+            self._keep("events", None, token, catalog)
+        if scope.guild_id is None:
+            return catalog
+        own = self._hit("events", scope.guild_id, token)
+        if own is None:
+            own = _event_index(await self.store.own_events(scope.guild_id))
+            self._keep("events", scope.guild_id, token, own)
+        return self._layered(catalog, own)
 
     async def series(self, scope: Scope) -> NameIndex[object]:
-        index = await self._cached("series", scope)
+        # Series are shared by every guild: one index for all.
+        token = await self.store.change_token()
+        index = self._hit("series", None, token)
         if index is None:
             index = NameIndex.build([(s.code, s.code, [s.name]) for s in await self.store.series()])
-            await self._keep("series", scope, index)
+            self._keep("series", None, token, index)
         return index
 
     async def circuits(self, scope: Scope) -> NameIndex[object]:
-        index = await self._cached("circuits", scope)
-        if index is None:
-            index = NameIndex.build(
-                [
-                    (c.name[:100], c.id, [c.key, *c.aliases, c.location or ""])
-                    for c in await self.store.circuits(scope)
-                ]
-            )
-            await self._keep("circuits", scope, index)
-        return index
+        token = await self.store.change_token()
+        catalog = self._hit("circuits", None, token)
+        if catalog is None:
+            found = await self.store.circuits(Scope.catalog())
+            catalog = _circuit_index(found)
+            self._keep("circuits", None, token, catalog)
+            self._circuits.update((c.id, c) for c in found)
+        if scope.guild_id is None:
+            return catalog
+        own = self._hit("circuits", scope.guild_id, token)
+        if own is None:
+            shared = {c.value for c in catalog.candidates}
+            mine = [c for c in await self.store.circuits(scope) if c.id not in shared]
+            own = _circuit_index(mine)
+            self._keep("circuits", scope.guild_id, token, own)
+            self._circuits.update((c.id, c) for c in mine)
+        return self._layered(catalog, own)
+
+    def circuit(self, circuit_id: int) -> Circuit | None:
+        """A circuit met while building the circuit indexes (they were just asked for)."""
+        return self._circuits.get(circuit_id)
 
     async def drivers(self, scope: Scope) -> NameIndex[object]:
-        index = await self._cached("drivers", scope)
-        if index is None:
-            index = NameIndex.build([(n[:100], n, []) for n in await self.store.driver_names(scope)])
-            await self._keep("drivers", scope, index)
-        return index
+        token = await self.store.change_token()
+        catalog = self._hit("drivers", None, token)
+        if catalog is None:
+            catalog = _driver_index(await self.store.driver_names(Scope.catalog()))
+            self._keep("drivers", None, token, catalog)
+        if scope.guild_id is None:
+            return catalog
+        own = self._hit("drivers", scope.guild_id, token)
+        if own is None:
+            shared = {c.value for c in catalog.candidates}
+            own = _driver_index(
+                [n for n in await self.store.own_driver_names(scope.guild_id) if n not in shared]
+            )
+            self._keep("drivers", scope.guild_id, token, own)
+        return self._layered(catalog, own)
 
 
 CHOICE_PREFIX = "id:"
@@ -120,8 +190,13 @@ class Asker:
         return next(s for s in await self.store.series() if s.code == code)
 
     async def resolve_event(self, text: str) -> Event:
-        index = await self.lookups.events(self.scope)
         wanted = chosen_id(text)  # an autocomplete choice carries the event id
+        if wanted is not None:
+            # Most commands arrive this way: no name index needed unless the id is gone.
+            chosen = await self.store.event(self.scope, wanted)
+            if chosen is not None:
+                return chosen
+        index = await self.lookups.events(self.scope)
         if wanted is None:
             found = index.find(text)
             wanted = int(str(found.value)) if found else None
@@ -137,6 +212,9 @@ class Asker:
         found = found or index.find(text)
         if found is None:
             raise NotFound(WHAT_CIRCUIT, text, index.suggestions(text))
+        known = self.lookups.circuit(int(str(found.value)))
+        if known is not None:
+            return known
         return next(c for c in await self.store.circuits(self.scope) if c.id == found.value)
 
     async def resolve_driver(self, text: str) -> str:

@@ -1,17 +1,23 @@
 """Finding what people mean from what they type: case, accents and small typos.
 
-rapidfuzz scores names folded to lowercase ASCII; the index is built from one
-query per guild and reused until the store changes (``Store.revision``), so
-autocomplete answers from memory, well inside Discord's 3-second limit.
+rapidfuzz scores names folded to lowercase ASCII. Indexes answer from memory and
+are reused until the store changes (``Store.revision``). They stay fast on a
+catalog of thousands of events: a query is scored first against the names that
+hold every typed word as the start of a word (what people type into autocomplete),
+and against every name only when that finds too little (a typo); each index
+remembers its recent answers; and every guild shares the catalog's index, adding
+only a small one of its own events (``LayeredIndex``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from rapidfuzz import fuzz, process, utils
 
@@ -23,10 +29,17 @@ YEAR = re.compile(r"\b(?:19|20|21)\d\d\b")
 MATCH_SCORE = 80.0
 SUGGEST_SCORE = 45.0
 MIN_FUZZY_LENGTH = 2
+# A name that starts with what was typed beats one that merely contains it.
+PREFIX_BONUS = 5.0
+MAX_SCORE = 105.0
+# Answers each index remembers: autocomplete asks the same prefixes again and again.
+MEMO_SIZE = 512
 
 
 def fold(text: str) -> str:
     """Lowercase, accents removed, punctuation to spaces: 'São Paulo' -> 'sao paulo'."""
+    if text.isascii():  # most names: nothing to decompose, and ten times faster
+        return str(utils.default_process(text))
     decomposed = unicodedata.normalize("NFKD", text)
     ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return str(utils.default_process(ascii_text))
@@ -40,24 +53,49 @@ class Candidate(Generic[T]):
 
 
 class NameIndex(Generic[T]):
-    """An in-memory fuzzy index over named things."""
+    """An in-memory fuzzy index over named things.
 
-    def __init__(self, candidates: Sequence[Candidate[T]]) -> None:
+    ``order`` holds one sort key per candidate, smaller first: how equal scores are
+    ordered when this index is merged with another (``LayeredIndex``); by default
+    the candidates' own order.
+    """
+
+    def __init__(self, candidates: Sequence[Candidate[T]], order: Sequence[Any] | None = None) -> None:
         self.candidates = list(candidates)
+        self.order: list[Any] = list(order) if order is not None else list(range(len(self.candidates)))
+        # Each distinct folded term once, with the candidates that answer to it.
         self._terms: list[str] = []
-        self._owner: list[int] = []
+        self._owners: list[list[int]] = []
+        self._first: dict[str, int] = {}  # term -> first candidate answering to it
+        self._labels: dict[str, int] = {}
+        ids: dict[str, int] = {}
         for i, c in enumerate(self.candidates):
+            self._labels.setdefault(c.label, i)
             for term in c.terms:
-                self._terms.append(term)
-                self._owner.append(i)
+                tid = ids.get(term)
+                if tid is None:
+                    tid = ids[term] = len(self._terms)
+                    self._terms.append(term)
+                    self._owners.append([])
+                    self._first[term] = i
+                owners = self._owners[tid]
+                if not owners or owners[-1] != i:
+                    owners.append(i)
+        self._years = [frozenset(YEAR.findall(fold(c.label))) for c in self.candidates]
+        self._words: list[str] | None = None  # built on first use: sorted distinct words
+        self._postings: dict[str, list[int]] = {}  # word -> terms holding it
+        self._memo: OrderedDict[tuple[str, int], list[tuple[int, float]]] = OrderedDict()
 
     @classmethod
-    def build(cls, items: Sequence[tuple[str, T, Sequence[str]]]) -> NameIndex[T]:
+    def build(
+        cls, items: Sequence[tuple[str, T, Sequence[str]]], order: Sequence[Any] | None = None
+    ) -> NameIndex[T]:
         return cls(
             [
                 Candidate(label, value, tuple(fold(n) for n in (label, *names) if n))
                 for label, value, names in items
-            ]
+            ],
+            order,
         )
 
     def ranked(self, query: str, limit: int = 25) -> list[tuple[Candidate[T], float]]:
@@ -66,26 +104,7 @@ class NameIndex(Generic[T]):
         A year typed in the query ("le mans 2025") must appear in the label:
         a wrong year is no match at all, not a near one.
         """
-        folded = fold(query)
-        years = set(YEAR.findall(folded))
-        allowed = [i for i, c in enumerate(self.candidates) if years <= set(YEAR.findall(fold(c.label)))]
-        if not folded:
-            return [(self.candidates[i], 0.0) for i in allowed[:limit]]
-        allowed_set = set(allowed)
-        hits = process.extract(
-            folded,
-            self._terms,
-            scorer=_score,
-            limit=None,
-            score_cutoff=SUGGEST_SCORE,
-        )
-        best: dict[int, float] = {}
-        for _term, score, term_index in hits:
-            owner = self._owner[term_index]
-            if owner in allowed_set and score > best.get(owner, -1.0):
-                best[owner] = float(score)
-        order = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [(self.candidates[i], s) for i, s in order[:limit]]
+        return [(self.candidates[i], score) for i, score in self._ranked(fold(query), limit)]
 
     def choices(self, query: str, limit: int = 25) -> list[Candidate[T]]:
         """What autocomplete offers for ``query``."""
@@ -94,9 +113,9 @@ class NameIndex(Generic[T]):
     def find(self, query: str) -> Candidate[T] | None:
         """The one candidate ``query`` means, or None when nothing is close enough."""
         folded = fold(query)
-        for c in self.candidates:  # an exact name or label always wins
-            if folded in c.terms or query == c.label:
-                return c
+        exact = self._exact(folded, query)  # an exact name or label always wins
+        if exact is not None:
+            return self.candidates[exact]
         if len(folded.replace(" ", "")) < MIN_FUZZY_LENGTH:
             return None  # one character matches too much to mean anything
         ranked = self.ranked(query, limit=2)
@@ -109,14 +128,129 @@ class NameIndex(Generic[T]):
         ranked = self.ranked(query, limit) or self.ranked(YEAR.sub(" ", fold(query)), limit)
         return [c.label for c, _ in ranked]
 
+    # ------------------------------------------------------------------ inside
+
+    def _exact(self, folded: str, query: str) -> int | None:
+        """The first candidate with ``folded`` among its names or ``query`` as its label."""
+        hits = [i for i in (self._first.get(folded), self._labels.get(query)) if i is not None]
+        return min(hits) if hits else None
+
+    def _ranked(self, folded: str, limit: int) -> list[tuple[int, float]]:
+        key = (folded, limit)
+        hit = self._memo.get(key)
+        if hit is not None:
+            self._memo.move_to_end(key)
+            return hit
+        found = self._rank(folded, limit)
+        self._memo[key] = found
+        if len(self._memo) > MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return found
+
+    def _rank(self, folded: str, limit: int) -> list[tuple[int, float]]:
+        years = set(YEAR.findall(folded))
+        allowed = {i for i, ys in enumerate(self._years) if years <= ys} if years else None
+        if not folded:
+            return [(i, 0.0) for i in range(min(limit, len(self.candidates)))]
+        best: dict[int, float] = {}
+        shortlist = self._word_prefix_terms(folded)
+        if shortlist:
+            best = self._score(folded, shortlist, allowed)
+        if len(best) < limit or max(best.values(), default=0.0) < MATCH_SCORE:
+            # Too few names hold what was typed (a typo, a name written differently):
+            # score every name, as a slow but thorough fallback.
+            every: Iterable[int] = range(len(self._terms))
+            if allowed is not None:
+                every = [t for t in every if any(o in allowed for o in self._owners[t])]
+            best = self._score(folded, list(every), allowed)
+        order = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+        return order[:limit]
+
+    def _word_prefix_terms(self, folded: str) -> list[int]:
+        """Terms in which every typed word starts a word ("le m" -> "24 hours of le mans")."""
+        if self._words is None:
+            for tid, term in enumerate(self._terms):
+                for word in set(term.split()):
+                    self._postings.setdefault(word, []).append(tid)
+            self._words = sorted(self._postings)
+        words = sorted(set(folded.split()), key=len, reverse=True)  # the most telling first
+        found: set[int] | None = None
+        for typed in words:
+            lo = bisect_left(self._words, typed)
+            hi = bisect_left(self._words, typed + "\U0010ffff")
+            holding: set[int] = set()
+            for word in self._words[lo:hi]:
+                holding.update(self._postings[word])
+            found = holding if found is None else found & holding
+            if not found:
+                return []
+        return sorted(found or ())
+
+    def _score(self, folded: str, term_ids: Sequence[int], allowed: set[int] | None) -> dict[int, float]:
+        """Best score per candidate over ``term_ids``: the larger of WRatio (partial names,
+        small typos) and token_set_ratio (word order), plus a bonus when the name starts
+        with what was typed; only candidates reaching SUGGEST_SCORE. rapidfuzz runs both
+        scorers over the whole list natively, which is what keeps this fast."""
+        terms = [self._terms[t] for t in term_ids]
+        scores: dict[int, float] = {}
+        # A term under SUGGEST_SCORE - PREFIX_BONUS with both scorers cannot reach SUGGEST_SCORE.
+        cutoff = SUGGEST_SCORE - PREFIX_BONUS
+        for scorer in (fuzz.WRatio, fuzz.token_set_ratio):
+            for _, score, k in process.extract(folded, terms, scorer=scorer, limit=None, score_cutoff=cutoff):
+                if score > scores.get(k, -1.0):
+                    scores[k] = score
+        best: dict[int, float] = {}
+        for k, raw in scores.items():
+            score = min(raw + PREFIX_BONUS, MAX_SCORE) if terms[k].startswith(folded) else raw
+            if score < SUGGEST_SCORE:
+                continue
+            for owner in self._owners[term_ids[k]]:
+                if (allowed is None or owner in allowed) and score > best.get(owner, -1.0):
+                    best[owner] = float(score)
+        return best
+
+
+class LayeredIndex(NameIndex[T]):
+    """A shared index (the catalog, the same for every guild, built once and remembering
+    its answers) with a small one on top (a guild's own names). It answers as one index
+    over both; equal scores are ordered by the two indexes' ``order`` keys."""
+
+    def __init__(self, base: NameIndex[T], extra: NameIndex[T]) -> None:
+        # No index of its own: everything is asked of the two layers.
+        self.base = base
+        self.extra = extra
+        self.candidates = base.candidates + extra.candidates
+        self.order = base.order + extra.order
+
+    def _exact(self, folded: str, query: str) -> int | None:
+        shift = len(self.base.candidates)
+        own = self.extra._exact(folded, query)
+        hits = [
+            i
+            for i in (self.base._exact(folded, query), None if own is None else own + shift)
+            if i is not None
+        ]
+        return min(hits, key=lambda i: self.order[i]) if hits else None
+
+    def _ranked(self, folded: str, limit: int) -> list[tuple[int, float]]:
+        shift = len(self.base.candidates)
+        merged = self.base._ranked(folded, limit) + [
+            (i + shift, s) for i, s in self.extra._ranked(folded, limit)
+        ]
+        merged.sort(key=lambda pair: (-pair[1], self.order[pair[0]]))
+        return merged[:limit]
+
 
 def _score(query: str, term: str, **kwargs: object) -> float:
-    # WRatio copes with partial names ("spa" in "circuit de spa francorchamps")
-    # and small typos ("petit lemans"); token_set_ratio with word order
-    # ("road atlanta michelin"). A name that starts with what was typed beats
-    # one that merely contains it ("le mans" is the 24 Hours, not Petit Le Mans).
+    """The score ``NameIndex`` gives ``term`` for ``query``, one pair at a time (the index
+    computes the same over whole lists natively).
+
+    WRatio copes with partial names ("spa" in "circuit de spa francorchamps") and small
+    typos ("petit lemans"); token_set_ratio with word order ("road atlanta michelin"). A
+    name that starts with what was typed beats one that merely contains it ("le mans" is
+    the 24 Hours, not Petit Le Mans)."""
     del kwargs
     score = max(fuzz.WRatio(query, term), fuzz.token_set_ratio(query, term))
     if term.startswith(query):
-        score += 5
-    return float(min(score, 105))
+        score += PREFIX_BONUS
+    return float(min(score, MAX_SCORE))

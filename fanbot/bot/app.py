@@ -86,8 +86,10 @@ class FanBot(commands.Bot):
         from fanbot.bot.cogs.fan import FanCog
         from fanbot.bot.cogs.moderation import ModerationCog
         from fanbot.bot.cogs.reminders import RemindersCog, RemindMeButton
-        from fanbot.bot.courier import DiscordCourier
+        from fanbot.bot.courier import DiscordCourier, RestBudget
 
+        # Every REST call of the process shares Discord's global limit with the reminders.
+        RestBudget().install(self.http)
         await self.add_cog(FanCog(self))
         await self.add_cog(RemindersCog(self))
         await self.add_cog(ModerationCog(self))

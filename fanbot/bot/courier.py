@@ -1,10 +1,14 @@
-"""Posting reminders through discord.py, and turning Discord's answers into the
-outcomes the dispatcher acts on."""
+"""Posting reminders through discord.py, turning Discord's answers into the
+outcomes the dispatcher acts on, and keeping the process under Discord's global
+REST limit."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import TYPE_CHECKING
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -20,6 +24,77 @@ log = logging.getLogger(__name__)
 
 # Discord's JSON error code for "Cannot send messages to this user" (DMs closed).
 CANNOT_MESSAGE_USER = 50007
+# Discord's global limit: 50 requests per second per bot (interaction responses and
+# follow-ups are outside it; they do not go through discord.py's HTTPClient.request).
+GLOBAL_LIMIT = 50
+
+
+class RestBudget:
+    """Discord's global limit kept on our side, for every REST request of the process.
+
+    A permit is taken before a request goes out and comes back ``per`` seconds after
+    Discord *answered* it. The answer comes after the request arrived, so request n + 50
+    can never reach Discord within a second of request n, whatever the network delays:
+    a thousand reminders at once provoke no 429, yet the budget is used in full (each
+    permit again as soon as it may be). Sends, DM channels, corrections and test posts
+    share it, so none of them can push another over the limit.
+
+    Once a fifth of the budget is out, requests also start at least ``spacing`` apart
+    (half the average interval): bursts would queue at Discord and lengthen every answer,
+    and each permit comes back only an answer later, so a burst costs throughput; after a
+    lull the budget still catches up at twice the rate.
+    """
+
+    def __init__(self, limit: int = GLOBAL_LIMIT, per: float = 1.0) -> None:
+        self.limit = limit
+        self.per = per
+        self.spacing = per / limit / 2
+        self._last_start = -1.0
+        self._in_flight = 0
+        self._returning: deque[float] = deque()  # when used permits come back, in order
+        self._turn = asyncio.Lock()  # first come, first served
+        self._released = asyncio.Event()
+
+    def _used(self, now: float) -> int:
+        while self._returning and self._returning[0] <= now:
+            self._returning.popleft()
+        return self._in_flight + len(self._returning)
+
+    async def acquire(self) -> None:
+        async with self._turn:
+            while self._used(time.monotonic()) >= self.limit:
+                self._released.clear()
+                # Every permit out: wait for the first to come back, or for an answer
+                # (which starts another permit's way back).
+                wait = self._returning[0] - time.monotonic() if self._returning else None
+                try:
+                    await asyncio.wait_for(self._released.wait(), wait)
+                except TimeoutError:
+                    pass
+            busy = self._used(time.monotonic()) >= self.limit // 5
+            self._in_flight += 1
+            too_soon = self._last_start + self.spacing - time.monotonic()
+            if busy and too_soon > 0:
+                await asyncio.sleep(too_soon)
+            self._last_start = time.monotonic()
+
+    def release(self) -> None:
+        self._in_flight -= 1
+        self._returning.append(time.monotonic() + self.per)
+        self._released.set()
+
+    def install(self, http: discord.http.HTTPClient) -> None:
+        """Make every request of ``http`` (discord.py's REST client) take a permit."""
+        send = http.request
+
+        async def request(route: discord.http.Route, **kwargs: Any) -> Any:
+            await self.acquire()
+            try:
+                return await send(route, **kwargs)
+            finally:
+                self.release()
+
+        http.request = request  # type: ignore[method-assign]
 
 
 def role_only(role_id: int | None) -> discord.AllowedMentions:

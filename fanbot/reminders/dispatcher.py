@@ -6,6 +6,11 @@ now), is woken early by any write to the store, and never sleeps longer than
 heals itself. Each reminder is claimed in a transaction before it is sent and
 marked sent only after Discord accepted it; the claim carries a fixed nonce, so
 a process that died in between is replaced by one whose resend Discord drops.
+
+Pacing is the courier's business, not the dispatcher's: the Discord courier shares
+one budget with every other REST call of the process (``fanbot.bot.courier.RestBudget``),
+so the dispatcher only keeps a bounded number of sends in flight and the next batch
+claimed before the current one runs dry.
 """
 
 from __future__ import annotations
@@ -24,16 +29,21 @@ from fanbot.domain.model import Event, Session
 from fanbot.reminders import planner
 from fanbot.reminders.planner import Wanted
 from fanbot.store import Scope, Store
+from fanbot.store.database import StoreBusy
 from fanbot.store.reminders import Claim, FanRequest, ReminderSetup, Target
 
 log = logging.getLogger(__name__)
 
-# Discord's global limit is 50 requests/s; interaction replies don't count, but
-# other REST calls of this process do, so reminders keep a little below it.
-SENDS_PER_SECOND = 45.0
 MAX_PARALLEL_SENDS = 16
 MAX_ATTEMPTS = 8
+# A claim is a lease: claim what can be sent well within it (200 is 4 s at Discord's
+# 50 messages/s), and claim the next batch while the last sends of this one are still
+# going, so the sender never waits for the database.
 CLAIM_BATCH = 200
+CLAIM_AHEAD = 50
+# A pass over a large store takes a while (loading the window, planning, claiming): it
+# starts this long before the next due time, and each reminder waits for its instant.
+PREPARE_AHEAD = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -100,25 +110,6 @@ class Shards:
         return 0 in self.ids
 
 
-class Pacer:
-    """Spaces sends evenly at ``rate`` per second (a token bucket holding one token),
-    so that a thousand guilds reminded at once never provoke a 429."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            loop = asyncio.get_running_loop()
-            now = loop.time()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
-
-
 class Dispatcher:
     def __init__(
         self,
@@ -129,7 +120,7 @@ class Dispatcher:
         shards: Shards | None = None,
         lease: timedelta = timedelta(seconds=60),
         max_sleep: timedelta = timedelta(hours=1),
-        sends_per_second: float = SENDS_PER_SECOND,
+        prepare_ahead: timedelta = PREPARE_AHEAD,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -137,13 +128,17 @@ class Dispatcher:
         self.shards = shards or Shards()
         self.lease = lease
         self.max_sleep = max_sleep
-        self.pacer = Pacer(sends_per_second)
+        self.prepare_ahead = prepare_ahead
         # Who holds a claim: unique per process start, so a restarted process does
         # not mistake its predecessor's claims for its own.
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._woken = False
         self._sleeper: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
+        # Sends in flight, across passes: the loop plans its next pass while the last
+        # second of the previous one is still going out, so sending never pauses for it.
+        self._sending: set[asyncio.Task[None]] = set()
+        self._gate = asyncio.Semaphore(MAX_PARALLEL_SENDS)
         self.sent = 0
         store.on_write(self.wake)
 
@@ -165,21 +160,30 @@ class Dispatcher:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        # A claim left behind is retaken after its lease, with the same nonce.
+        sending = list(self._sending)
+        for task in sending:
+            task.cancel()
+        await asyncio.gather(*sending, return_exceptions=True)
 
     async def _run_forever(self) -> None:
         while True:
             # Cleared before looking, so a change made while we look still wakes us.
             self._woken = False
             try:
-                next_due = await self.run_once()
+                next_due = await self.run_once(drain=False)
+            except StoreBusy:
+                # Another process held the write lock for long (a big import): soon again.
+                log.warning("the database stayed locked; looking again in a few seconds")
+                next_due = self.clock.now() + timedelta(seconds=5)
             except Exception:
                 log.exception("reminder pass failed; trying again shortly")
                 next_due = self.clock.now() + timedelta(seconds=30)
-            if self._woken or (next_due is not None and next_due <= self.clock.now()):
+            if self._woken or (next_due is not None and next_due - self.prepare_ahead <= self.clock.now()):
                 continue
             wait = self.max_sleep
             if next_due is not None:
-                wait = min(wait, next_due - self.clock.now())
+                wait = min(wait, next_due - self.prepare_ahead - self.clock.now())
             await self._nap(max(wait.total_seconds(), 0.001))
 
     async def _nap(self, seconds: float) -> None:
@@ -193,8 +197,11 @@ class Dispatcher:
             self._sleeper.cancel()
             self._sleeper = None
 
-    async def run_once(self) -> datetime | None:
-        """Send what is due, record what was missed; the next instant to look again."""
+    async def run_once(self, *, drain: bool = True) -> datetime | None:
+        """Send what is due, record what was missed; the next instant to look again.
+
+        ``drain=False`` (the dispatcher's own loop): return while the last second of
+        sends is still going out, to plan the next pass meanwhile."""
         now = self.clock.now()
         rem = self.store.reminders
         setups = [s for s in await rem.active_setups() if self.shards.owns_guild(s.guild_id)]
@@ -212,7 +219,7 @@ class Dispatcher:
             later = await rem.first_start_after(window_end)
             return max(now, later - longest) if later else None
         deliveries = await rem.deliveries_for({w.key.session_id for w in wanted})
-        plan = planner.plan(wanted, deliveries, now)
+        plan = planner.plan(wanted, deliveries, now, ahead=self.prepare_ahead)
         if plan.missed:
             written = await rem.record(
                 [(w.key, w.due, w.nonce) for w in plan.missed], "missed", now=now, error="came due while down"
@@ -230,7 +237,7 @@ class Dispatcher:
             await rem.abandon([w.key for w in plan.abandoned], now=now)
         todo = plan.send + plan.retake
         if todo:
-            await self._deliver_all(todo, setups, fans)
+            await self._deliver_all(todo, setups, fans, drain=drain)
             return now  # look again at once: sending took time, more may be due
         if plan.next_due is None:
             later = await rem.first_start_after(window_end)
@@ -238,22 +245,29 @@ class Dispatcher:
         return plan.next_due
 
     async def _deliver_all(
-        self, todo: Sequence[Wanted], setups: Iterable[ReminderSetup], fans: Iterable[FanRequest]
+        self,
+        todo: Sequence[Wanted],
+        setups: Iterable[ReminderSetup],
+        fans: Iterable[FanRequest],
+        *,
+        drain: bool,
     ) -> None:
         setup_of = {s.guild_id: s for s in setups}
         fan_of = {(f.user_id, f.event_id): f for f in fans}
         by_key = {w.key: w for w in todo}
         events: dict[tuple[int | None, int], Event | None] = {}
-        gate = asyncio.Semaphore(MAX_PARALLEL_SENDS)
 
         async def one(claim: Claim) -> None:
-            async with gate:
+            async with self._gate:
                 try:
                     await self._deliver(claim, by_key[claim.key], setup_of, fan_of, events)
                 except Exception:
                     log.exception("reminder %s failed unexpectedly", claim.delivery_id)
 
+        sending = self._sending
         for start in range(0, len(todo), CLAIM_BATCH):
+            while len(sending) > CLAIM_AHEAD:
+                await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
             batch = todo[start : start + CLAIM_BATCH]
             now = self.clock.now()
             claims = await self.store.reminders.claim(
@@ -262,7 +276,12 @@ class Dispatcher:
                 now=now,
                 lease_until=now + self.lease,
             )
-            await asyncio.gather(*(one(c) for c in claims))
+            for claim in claims:
+                task = asyncio.create_task(one(claim))
+                sending.add(task)
+                task.add_done_callback(sending.discard)
+        while len(sending) > (0 if drain else CLAIM_AHEAD):
+            await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
 
     async def _deliver(
         self,
@@ -277,6 +296,8 @@ class Dispatcher:
         setup = setup_of.get(target.id) if target.kind == "guild" else None
         fan = fan_of.get((target.id, wanted.slot.event_id)) if target.kind == "user" else None
         scope_guild = target.id if target.kind == "guild" else (fan.guild_id if fan else None)
+        if wanted.slot.event_guild_id is None:
+            scope_guild = None  # a catalog event looks the same from every guild: load it once
         cache_key = (scope_guild, wanted.slot.event_id)
         if cache_key not in events:
             events[cache_key] = await self.store.event(Scope(scope_guild), wanted.slot.event_id)
@@ -291,7 +312,9 @@ class Dispatcher:
                 error="event no longer visible",
             )
             return
-        await self.pacer.wait()
+        early = (wanted.due - self.clock.now()).total_seconds()
+        if early > 0:
+            await asyncio.sleep(early)  # prepared ahead: posted at its due instant, not before
         now = self.clock.now()
         if now >= wanted.useful_until:
             await rem.finish(claim.delivery_id, "missed", owner=self.owner, now=now, error="too late to send")

@@ -181,8 +181,18 @@ class Plan:
             self.next_due = instant
 
 
-def plan(wanted: Sequence[Wanted], deliveries: Iterable[Delivery], now: datetime) -> Plan:
-    """Split what is owed into: send now, record as missed, and the next instant to look."""
+def plan(
+    wanted: Sequence[Wanted],
+    deliveries: Iterable[Delivery],
+    now: datetime,
+    *,
+    ahead: timedelta = timedelta(0),
+) -> Plan:
+    """Split what is owed into: send now, record as missed, and the next instant to look.
+
+    ``ahead``: reminders falling due that soon are handed out to send as well, so that
+    the dispatcher can claim and prepare them before their due instant and post them at it.
+    """
     done: dict[DeliveryKey, Delivery] = {d.key: d for d in deliveries}
     result = Plan()
     overdue: dict[tuple[object, int], list[Wanted]] = {}
@@ -198,7 +208,7 @@ def plan(wanted: Sequence[Wanted], deliveries: Iterable[Delivery], now: datetime
                 else:
                     result.wake_at(existing.claimed_until)
             continue
-        if w.due > now:
+        if w.due > now + ahead:
             result.wake_at(w.due)
             continue
         if w.useful_until <= now:

@@ -39,12 +39,10 @@ from fanbot.store.reminders import Reminders, stored_instant
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-# Once the store is open, SQLite's own wait for a busy database stays short: it blocks the
-# connection's one thread, and every read of the process would queue behind a write that
-# waits for another process's lock. Writes wait for the lock themselves (``Store._write``).
-LOCK_POLL_MS = 20
 # How long a write waits for another process's write lock before giving up: short enough
-# for a command to apologise within Discord's 3 seconds.
+# for a command to apologise within Discord's 3 seconds. (It waits in ``Store._begin``,
+# not in SQLite's busy handler, which would hold the connection's one thread, and every
+# read of the process queued behind it, for as long.)
 WRITE_WAIT_SECONDS = 2.0
 # How far a session's horizon (its end, or the end of its local day) may lie after its
 # sort instant: sessions are capped at 48 hours (catalog files and moderators alike) and
@@ -152,7 +150,6 @@ class Store:
             if seed is not None and await store._catalog_is_empty():
                 summary = await store.import_catalog(load_catalog_file(seed))
                 log.info("seeded a new database from %s: %s", seed, summary.describe())
-            await _run(db, f"PRAGMA busy_timeout = {LOCK_POLL_MS}")
         except BaseException:
             # aiosqlite's worker thread would keep the process alive.
             await db.close()
@@ -171,7 +168,7 @@ class Store:
         for version, sql in migrations():
             if upto_version is not None and version > upto_version:
                 break
-            async with self._write() as db:
+            async with self._write(wait=BUSY_TIMEOUT_MS / 1000) as db:
                 # Read the version inside the write transaction: two processes
                 # starting on a new file at once must not both apply a migration.
                 if await self.schema_version() >= version:
@@ -216,14 +213,21 @@ class Store:
 
     async def _begin(self, deadline: float) -> None:
         """BEGIN IMMEDIATE: take the write lock, waiting for another process's in short
-        tries with the connection's thread free in between, so reads go on meanwhile."""
+        tries with the connection's thread free in between, so reads go on meanwhile.
+
+        Each try turns SQLite's busy wait off for the BEGIN alone (one script, so no other
+        statement of this connection runs in between): reads keep the full busy timeout."""
         loop = asyncio.get_running_loop()
         pause = 0.005
         while True:
             try:
-                await _run(self._db, "BEGIN IMMEDIATE")
+                cursor = await self._db.executescript(
+                    f"PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"
+                )
+                await cursor.close()
                 return
             except sqlite3.OperationalError as exc:
+                await _run(self._db, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
                     raise
                 if loop.time() + pause > deadline:

@@ -1,0 +1,348 @@
+"""The figures as text: short lines while the bench runs, and docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+FINDINGS = Path(__file__).resolve().parent / "findings.md"
+PING = "bare /ping"
+LATENCY_GOAL = 2.0  # p99 of a command within 2x the bare ping's p99
+BEYOND_GOAL_MS = 100.0  # reminder p99 lateness beyond what the 50/s limit forces
+FANOUT_GOAL = 1.15  # at most 1.15x the 20 s the limit allows for 1,000 messages
+DISCORD_LIMIT = 50.0
+
+Figures = dict[str, Any]
+
+INTRO = """\
+# Benchmarks
+
+fanbot as users deploy it — the `fanbot run` process talking HTTP and websocket — against the
+local fake Discord of `tests/fakediscord` (REST v10 and gateway, Discord's global limit of 50
+requests/s enforced). Written by the bench itself: do not edit by hand. These machines are shared
+and noisy, so compare the ratios (measured in the same run) more than the absolute figures.
+
+Reproduce from the repository root (about 10 minutes; the first run also grows the store, about a
+minute more):
+"""
+
+LATENCY = """\
+## 1. Command latency
+
+Interaction sent (the fake dispatches INTERACTION_CREATE) → the bot's callback arrives at the
+fake, from the fake's own request records. Each call comes from a guild drawn at random among the
+1,000, so per-guild caches are as cold as on a bot that many servers use. `/lineup` names its
+event the way an autocomplete choice does (`id:N`, a generated event with 30 cars); `/circuit`
+types a name (Le Mans, spa, Road Atlanta…); the autocomplete is `/race event:` typed "le m".
+Calls alternate in blocks of 100 between the two bots, so a noisy neighbour slows both alike.
+"""
+
+TIMELINESS = """\
+## 2. Reminder timeliness
+
+10,000 reminders due over one minute (about 167 a second, at whole seconds) across 1,000 guilds:
+each guild's own qualifying and race sessions start at staggered real times, and its setup asks
+for reminders 10 minutes ahead. At 50 messages/s they cannot all go out in less than 200 s, so
+most lateness is forced by the limit. *Beyond the limit* compares each message's arrival at the
+fake with the earliest instant a sender paced at exactly 50/s could have sent it (one every
+20 ms, earliest due first, never before due; messages due at the same second take the ideal
+sender's slots in the order the bot delivered them).
+"""
+
+FANOUT = """\
+## 3. Fan-out
+
+1,000 guilds reminded of the same race start at the same instant, the fake enforcing 50 requests/s.
+"""
+
+REST = """\
+## 4. Scale at rest
+
+Process start → the fake sees IDENTIFY, the command sync (PUT), and ready (the bot's first
+presence update, sent from `on_ready`). Memory is VmRSS from /proc/PID/status 3 s after ready,
+and its peak (VmHWM).
+"""
+
+
+def _f(value: float | None, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def _ratio(lat: Figures, label: str) -> float:
+    ping = lat["spreads"][PING]["p99"]
+    return float(lat["spreads"][label]["p99"] / ping) if ping else math.nan
+
+
+def latency_lines(lat: Figures) -> str:
+    lines = []
+    for label, s in lat["spreads"].items():
+        ratio = "" if label == PING else f"  = {_ratio(lat, label):.1f}x ping p99"
+        lines.append(f"   {label:38} p50 {s['p50']:7.2f} ms  p99 {s['p99']:7.2f} ms{ratio}")
+    return "\n".join(lines)
+
+
+def fanout_lines(fan: Figures) -> str:
+    best = fan["planned"] / DISCORD_LIMIT
+    last = fan["first_due_to_last_s"]
+    return (
+        f"   last of {fan['delivered']}/{fan['planned']} delivered {last:.2f} s after the due instant "
+        f"({last / best:.3f}x the {best:.0f} s the limit allows); 429s: {fan['rate_limited']}; "
+        f"duplicates: {fan['duplicates']}"
+    )
+
+
+def timeliness_lines(t: Figures) -> str:
+    late, beyond = t["lateness_ms"], t["beyond_ms"]
+    return (
+        f"   delivered {t['delivered']}/{t['planned']}, duplicates {t['duplicates']}, "
+        f"429s {t['rate_limited']}\n"
+        f"   lateness p50 {late['p50'] / 1000:.2f} s  p99 {late['p99'] / 1000:.2f} s  "
+        f"max {late['max'] / 1000:.2f} s\n"
+        f"   beyond the 50/s limit: p50 {beyond['p50']:.0f} ms  p99 {beyond['p99']:.0f} ms  "
+        f"max {beyond['max']:.0f} ms"
+    )
+
+
+def rest_lines(r: Figures) -> str:
+    lines = [
+        f"   {r['pending']:,} pending reminders ({r['setups']} guild setups, "
+        f"{r['fan_requests']:,} fan requests)"
+    ]
+    for row in r["rows"]:
+        lines.append(
+            f"   {row['label']:42} ready {row['ready_s']:.2f} s  RSS {row['rss_mib']:.0f} MiB  "
+            f"peak {row['hwm_mib']:.0f} MiB"
+        )
+    return "\n".join(lines)
+
+
+class Table:
+    """A markdown table, with a "before" column when an earlier run is at hand."""
+
+    def __init__(self, columns: list[str], align: str, before: bool) -> None:
+        self.before = before
+        if before:
+            columns = [*columns, "before"]
+            align += "r"
+        rules = {"l": "---", "r": "---:"}
+        self.lines = [
+            "| " + " | ".join(columns) + " |",
+            "| " + " | ".join(rules[a] for a in align) + " |",
+        ]
+
+    def add(self, *cells: str, was: str = "") -> None:
+        values = [*cells, was] if self.before else list(cells)
+        self.lines.append("| " + " | ".join(values) + " |")
+
+
+def _machine(f: Figures) -> list[str]:
+    m = f["machine"]
+    libraries = f"aiohttp {m['aiohttp']}, aiosqlite {m['aiosqlite']}, rapidfuzz {m['rapidfuzz']}"
+    return [
+        "| | |",
+        "| --- | --- |",
+        f"| date (from the bench's clock) | {f['date']} |",
+        f"| CPU | {m['cpu']}, {m['cores']} cores |",
+        f"| system | {m['system']} |",
+        f"| Python | {m['python']} |",
+        f"| discord.py | {m['discord.py']} ({libraries}) |",
+        f"| whole run | {f.get('wall_seconds', 0) / 60:.1f} min |",
+    ]
+
+
+def _latency(f: Figures, before: Figures | None) -> list[str]:
+    lat = f.get("latency")
+    if not lat:
+        return ["Not run."]
+    old = (before or {}).get("latency")
+    table = Table(
+        ["command", "calls", "p50 ms", "p99 ms", "max ms", "p99 ÷ ping p99", "goal", "met"],
+        "lrrrrrll",
+        old is not None,
+    )
+    for label, s in lat["spreads"].items():
+        fails = lat["failures"].get(label, 0)
+        is_ping = label == PING
+        ratio = 1.0 if is_ping else _ratio(lat, label)
+        was = ""
+        if old and label in old["spreads"]:
+            was = f"{_f(old['spreads'][label]['p99'])} ms ({_ratio(old, label):.1f}×)"
+        table.add(
+            label + (f" ({fails} failed)" if fails else ""),
+            f"{s['n']:,}",
+            _f(s["p50"]),
+            _f(s["p99"]),
+            _f(s["max"]),
+            f"{ratio:.2f}×",
+            "(yardstick)" if is_ping else "≤ 2×",
+            "" if is_ping else _met(ratio <= LATENCY_GOAL and fails == 0),
+            was=was,
+        )
+    return [
+        *table.lines,
+        "",
+        f"Both bots ran in their own process against their own fake (the same 1,000 guilds); fanbot "
+        f"was ready {lat['fanbot_start']['ready']:.2f} s after its start, the ping bot "
+        f"{lat['ping_start']['ready']:.2f} s.",
+    ]
+
+
+def _timeliness(f: Figures, before: Figures | None) -> list[str]:
+    t = f.get("timeliness")
+    if not t:
+        return ["Not run."]
+    old = (before or {}).get("timeliness") or {}
+    best = t["planned"] / DISCORD_LIMIT
+    table = Table(["figure", "value", "goal", "met"], "lrll", bool(old))
+    late, beyond = t["lateness_ms"], t["beyond_ms"]
+    o_late, o_beyond = old.get("lateness_ms", {}), old.get("beyond_ms", {})
+
+    def seconds(spread: Figures) -> str:
+        if not spread:
+            return ""
+        return " / ".join(f"{spread[k] / 1000:.1f}" for k in ("p50", "p99", "max"))
+
+    def get(key: str) -> str:
+        return f"{old[key]:,}" if key in old else ""
+
+    table.add(
+        "reminders delivered / planned",
+        f"{t['delivered']:,} / {t['planned']:,}",
+        "all",
+        _met(t["delivered"] == t["planned"]),
+        was=f"{get('delivered')} / {get('planned')}" if old else "",
+    )
+    table.add("posted twice", str(t["duplicates"]), "0", _met(t["duplicates"] == 0), was=get("duplicates"))
+    table.add("lateness p50 / p99 / max (s)", seconds(late), "(forced by the limit)", "", was=seconds(o_late))
+    for key, goal in (("p50", ""), ("p99", "< 100 ms"), ("max", "")):
+        met = _met(beyond[key] < BEYOND_GOAL_MS) if goal else ""
+        table.add(
+            f"beyond the 50/s limit, {key} (ms)", _f(beyond[key], 0), goal, met, was=_f(o_beyond.get(key), 0)
+        )
+    table.add(
+        "first due → last delivered (s)",
+        f"{t['first_due_to_last_s']:.1f}",
+        f"≥ {best:.0f} s (the limit)",
+        "",
+        was=f"{old['first_due_to_last_s']:.1f}" if old else "",
+    )
+    table.add(
+        "429 answers", str(t["rate_limited"]), "0", _met(t["rate_limited"] == 0), was=get("rate_limited")
+    )
+    return [
+        *table.lines,
+        "",
+        f"The bot was ready {t['ready_before_first_due_s']:.1f} s before the first reminder fell due.",
+    ]
+
+
+def _fanout(f: Figures, before: Figures | None) -> list[str]:
+    fan = f.get("fanout")
+    if not fan:
+        return ["Not run."]
+    old = (before or {}).get("fanout") or {}
+    best = fan["planned"] / DISCORD_LIMIT
+    last = fan["first_due_to_last_s"]
+    table = Table(["figure", "value", "goal", "met"], "lrll", bool(old))
+    table.add(
+        "delivered / planned",
+        f"{fan['delivered']:,} / {fan['planned']:,}",
+        "all",
+        _met(fan["delivered"] == fan["planned"]),
+        was=f"{old['delivered']:,} / {old['planned']:,}" if old else "",
+    )
+    table.add(
+        "due instant → last delivered",
+        f"{last:.2f} s",
+        f"≤ {FANOUT_GOAL * best:.1f} s",
+        _met(last / best <= FANOUT_GOAL),
+        was=f"{old['first_due_to_last_s']:.2f} s" if old else "",
+    )
+    table.add(
+        f"÷ the {best:.0f} s the limit allows",
+        f"{last / best:.3f}×",
+        f"≤ {FANOUT_GOAL}×",
+        _met(last / best <= FANOUT_GOAL),
+        was=f"{old['first_due_to_last_s'] / best:.3f}×" if old else "",
+    )
+    table.add(
+        "429 answers",
+        str(fan["rate_limited"]),
+        "0",
+        _met(fan["rate_limited"] == 0),
+        was=str(old.get("rate_limited", "")),
+    )
+    table.add(
+        "posted twice",
+        str(fan["duplicates"]),
+        "0",
+        _met(fan["duplicates"] == 0),
+        was=str(old.get("duplicates", "")),
+    )
+    return table.lines
+
+
+def _rest(f: Figures, before: Figures | None) -> list[str]:
+    r = f.get("rest")
+    if not r:
+        return ["Not run."]
+    old = {row["label"]: row for row in (before or {}).get("rest", {}).get("rows", [])}
+    empty = [row for row in r["rows"] if row["label"].startswith("empty database, 1,000")]
+    base = empty[0] if empty else r["rows"][0]
+    table = Table(
+        ["start", "IDENTIFY (s)", "synced (s)", "ready (s)", "RSS (MiB)", "peak (MiB)", "ready ÷", "RSS ÷"],
+        "lrrrrrrr",
+        bool(old),
+    )
+    for row in r["rows"]:
+        was = old.get(row["label"])
+        table.add(
+            row["label"],
+            f"{row['identify_s']:.2f}",
+            f"{row['sync_s']:.2f}",
+            f"{row['ready_s']:.2f}",
+            f"{row['rss_mib']:.0f}",
+            f"{row['hwm_mib']:.0f}",
+            f"{row['ready_s'] / base['ready_s']:.2f}×",
+            f"{row['rss_mib'] / base['rss_mib']:.2f}×",
+            was=f"ready {was['ready_s']:.2f} s, RSS {was['rss_mib']:.0f} MiB" if was else "",
+        )
+    return [
+        *table.lines,
+        "",
+        f"Ratios are to the empty database with 1,000 guilds. The full database held "
+        f"{r['pending']:,} pending reminders ({r['setups']} guild setups and {r['fan_requests']:,} "
+        f"fans' DM requests, all far ahead). Medians of {r.get('repeats', 3)} starts per row, "
+        "interleaved. Ready includes discord.py's `guild_ready_timeout` (2 s after the last "
+        "GUILD_CREATE), the same in every row.",
+    ]
+
+
+def markdown(f: Figures, before: Figures | None = None) -> str:
+    store = f["store"]
+    out = [INTRO, "```sh", f["command"], "```", "", *_machine(f), ""]
+    out.append(
+        f"The store was grown through `Store.import_catalog`: the shipped catalog "
+        f"({store['catalog_events']} events), {store['generated_events']:,} generated events (20 seasons × "
+        f"5 series × 12, each with 30 cars × 3 drivers; two of the series, XEC and XGT, are made up and "
+        f"exist only in the benchmark's database) and {store['guild_events']:,} own events of 1,000 guilds: "
+        f"{store['sessions']:,} sessions, {store['entries']:,} entries, {store['drivers']:,} drivers."
+    )
+    if before:
+        out += [
+            "",
+            f"*before*: the same benchmark, run on {before['date'][:10]} with `--fanbot-root` pointing at a "
+            "checkout of the bot as it was before the fixes described at the end (commit 1a49159).",
+        ]
+    out += ["", LATENCY, *_latency(f, before), "", TIMELINESS, *_timeliness(f, before)]
+    out += ["", FANOUT, *_fanout(f, before), "", REST, *_rest(f, before)]
+    if FINDINGS.exists():
+        out += ["", FINDINGS.read_text().rstrip()]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,165 @@
+"""One command for the four benchmarks: ``.venv/bin/python -m bench`` (see bench/README.md).
+
+Grows the benchmark store (cached under bench/.cache, keyed on everything that shapes
+it), runs each benchmark on its own copy of it against a fresh fake Discord, prints the
+figures, and writes docs/benchmarks.md (and the figures as JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench import harness, latency, reminders, report, rest
+from bench.dataset import grow
+from fanbot.clock import Clock, SystemClock
+
+BENCH_DIR = Path(__file__).resolve().parent
+CACHE = BENCH_DIR / ".cache"
+ALL = ("latency", "fanout", "timeliness", "rest")
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {name: metadata.version(name) for name in ("discord.py", "aiohttp", "aiosqlite", "rapidfuzz")}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        **versions,
+    }
+
+
+def _store_key(year: int) -> str:
+    """What the grown store depends on: the generator, the schema, the shipped catalog, the year."""
+    digest = hashlib.sha256(str(year).encode())
+    parts = [BENCH_DIR / "dataset.py", harness.REPO_ROOT / "data" / "catalog.json"]
+    parts += sorted((harness.REPO_ROOT / "fanbot" / "store" / "migrations").glob("*.sql"))
+    for path in parts:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+async def grown_store(clock: Clock, fresh: bool) -> tuple[Path, dict[str, Any]]:
+    now = clock.now()
+    cached = CACHE / f"grown-{_store_key(now.year)}.sqlite3"
+    summary = cached.with_suffix(".json")
+    if fresh or not cached.exists() or not summary.exists():
+        CACHE.mkdir(exist_ok=True)
+        harness.remove_database(cached)
+        started = time.monotonic()
+        grown = await grow(cached, now)
+        took = time.monotonic() - started
+        summary.write_text(json.dumps({**dataclasses.asdict(grown), "grow_seconds": took}))
+    return cached, json.loads(summary.read_text())
+
+
+def copy_store(source: Path, work: Path, name: str) -> Path:
+    target = work / f"{name}.sqlite3"
+    harness.remove_database(target)
+    shutil.copy(source, target)
+    return target
+
+
+def _progress(text: str) -> None:
+    print(text, flush=True)
+
+
+async def run(args: argparse.Namespace, clock: Clock) -> dict[str, Any]:
+    started = time.monotonic()
+    figures: dict[str, Any] = {
+        "date": clock.now().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "command": " ".join([".venv/bin/python -m bench", *sys.argv[1:]]),
+        "fanbot_root": str(args.fanbot_root),
+    }
+    _progress("growing (or reusing) the benchmark store ...")
+    grown, summary = await grown_store(clock, args.fresh)
+    figures["store"] = summary
+    work = Path(tempfile.mkdtemp(prefix="fanbot-bench-"))
+    logs = work / "logs"
+    try:
+        if "latency" in args.only:
+            _progress(f"1. command latency: {args.calls} calls per command ...")
+            result = await latency.run(copy_store(grown, work, "latency"), logs, args.calls, args.guilds)
+            figures["latency"] = dataclasses.asdict(result)
+            _progress(report.latency_lines(figures["latency"]))
+        if "fanout" in args.only:
+            _progress(f"3. fan-out: {args.guilds} guilds at one instant ...")
+            fan = await reminders.fanout(copy_store(grown, work, "fanout"), logs, guilds=args.guilds)
+            figures["fanout"] = dataclasses.asdict(fan)
+            _progress(report.fanout_lines(figures["fanout"]))
+        if "timeliness" in args.only:
+            _progress(f"2. reminder timeliness: {args.reminders} reminders over one minute ...")
+            timely = await reminders.timeliness(
+                copy_store(grown, work, "timeliness"), logs, count=args.reminders, guilds=args.guilds
+            )
+            figures["timeliness"] = dataclasses.asdict(timely)
+            _progress(report.timeliness_lines(figures["timeliness"]))
+        if "rest" in args.only:
+            _progress("4. scale at rest: start-to-ready and memory ...")
+            still = await rest.run(copy_store(grown, work, "rest"), work, logs, repeats=args.repeats)
+            figures["rest"] = dataclasses.asdict(still)
+            _progress(report.rest_lines(figures["rest"]))
+    except BaseException:
+        print(f"(bot logs kept in {logs})", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    figures["wall_seconds"] = time.monotonic() - started
+    return figures
+
+
+def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", nargs="+", choices=ALL, default=list(ALL), help="run only these")
+    parser.add_argument("--calls", type=int, default=1000, help="calls per command (latency)")
+    parser.add_argument("--reminders", type=int, default=10_000, help="reminders due over one minute")
+    parser.add_argument("--guilds", type=int, default=1000, help="guilds (the store is grown for 1,000)")
+    parser.add_argument("--repeats", type=int, default=3, help="starts per row (scale at rest)")
+    parser.add_argument("--fresh", action="store_true", help="grow the benchmark store again")
+    parser.add_argument("--out", type=Path, default=harness.REPO_ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--before",
+        type=lambda text: Path(text) if text else None,
+        default=BENCH_DIR / "before-fixes.json",
+        help="figures of an earlier run to show beside these (default: the pre-fix run)",
+    )
+    parser.add_argument(
+        "--fanbot-root",
+        type=Path,
+        default=harness.REPO_ROOT,
+        help="run the bot from another checkout (how the 'before' figures were taken)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    harness.FANBOT_ROOT = args.fanbot_root.resolve()
+    figures = asyncio.run(run(args, clock or SystemClock()))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    before = json.loads(args.before.read_text()) if args.before and args.before.exists() else None
+    args.out.write_text(report.markdown(figures, before))
+    print(f"wrote {args.out} ({figures['wall_seconds']:.0f} s)")
+    return 0

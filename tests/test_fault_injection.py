@@ -1,0 +1,269 @@
+"""Faults, against ``fanbot run`` and the local fake Discord (tests/fakediscord).
+
+A reminder burst while Discord answers one request in ten with a 5xx or a 429 and the
+gateway drops twice: every reminder lands exactly once. The database's write lock held
+by another process for a few seconds: commands still answer within Discord's 3 s (the
+fake refuses a later answer), reads are not held up behind a waiting write, and a write
+that could not get the lock says so and succeeds when asked again.
+
+The bot runs on the real clock, so reminders are placed a few real seconds ahead (their
+session start times are set to the second, as tests/test_end_to_end.py does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import discord
+import pytest
+
+from fanbot.config import catalog_path
+from fanbot.domain.localtime import to_iso_utc
+from fanbot.domain.model import SessionKind
+from fanbot.store import Store
+from fanbot.store.reminders import ReminderSetup, Target
+from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser
+from tests.reminder_world import weekend
+
+TOKEN = "fake-token"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BURST_GUILDS = 40
+FIRST_GUILD = 1_400_000_000_000_000_000
+MOD_ID = 1_400_000_000_000_000_100
+FAN_ID = 1_400_000_000_000_000_101
+# With this seed the fake fails requests 3 (429), 6 (503), 13 (500), 26 (503), 35 (500) and
+# 38 (429) after fail_ratio is armed: all three kinds meet the burst of 40.
+FAULT_SEED = 30
+
+
+def guild_id(i: int) -> int:
+    return FIRST_GUILD + i * 1_000
+
+
+@dataclass
+class Bot:
+    process: asyncio.subprocess.Process
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+
+async def start_bot(fake: FakeDiscord, db: Path) -> Bot:
+    env = {
+        **os.environ,
+        **fake.env,
+        "DISCORD_TOKEN": TOKEN,
+        "FANBOT_DB": str(db),
+        "FANBOT_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    return Bot(await asyncio.create_subprocess_exec(sys.executable, "-m", "fanbot.cli", "run", env=env))
+
+
+async def wait_ready(fake: FakeDiscord) -> None:
+    """Until the bot's on_ready has run: it then sets its presence (gateway op 3)."""
+    await fake.wait_until(
+        lambda: any(p.get("op") == 3 for p in fake.gateway.received), 60, "the bot's first presence update"
+    )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord(bot_token=TOKEN)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def place_race_reminder(
+    db: Path, guilds: list[FakeGuild], channels: list[FakeChannel], due_in: float
+) -> None:
+    """A catalog race whose 1-minute reminder falls due ``due_in`` s from now for every guild."""
+    store = await Store.open(db, seed=catalog_path())
+    try:
+        await store.import_catalog(
+            weekend("burst-race", [("race", "2030-01-01", "12:00")], name="Burst 6 Hours")
+        )
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1, seconds=due_in)
+        async with store._write() as conn:
+            await conn.execute(
+                "UPDATE sessions SET start_at = ?, sort_at = ?, horizon_at = ? WHERE key = 'race' AND "
+                "event_id = (SELECT id FROM events WHERE key = 'burst-race' AND guild_id IS NULL)",
+                (to_iso_utc(start), to_iso_utc(start), to_iso_utc(start)),
+            )
+        for guild, channel in zip(guilds, channels, strict=True):
+            setup = ReminderSetup(
+                guild_id=guild.id,
+                channel_id=channel.id,
+                role_id=None,
+                series=(),
+                kinds=(SessionKind.RACE,),
+                leads=(1,),
+                green_flag=False,
+                since=datetime.now(UTC) - timedelta(hours=1),
+            )
+            await store.reminders.save_setup(setup, now=datetime.now(UTC))
+    finally:
+        await store.close()
+
+
+async def deliveries(db: Path, guilds: list[FakeGuild]) -> dict[int, list[tuple[str, int | None]]]:
+    store = await Store.open(db)
+    try:
+        return {
+            g.id: [
+                (d.state, d.message_id) for d in await store.reminders.deliveries_of(Target("guild", g.id))
+            ]
+            for g in guilds
+        }
+    finally:
+        await store.close()
+
+
+def posted_messages(fake: FakeDiscord) -> int:
+    return sum(
+        1
+        for r in fake.requests
+        if r.method == "POST" and r.path.startswith("/channels/") and r.status == 200 and not r.deduped
+    )
+
+
+async def test_a_reminder_burst_through_server_errors_rate_limits_and_dropped_gateways_posts_each_once(
+    fake, tmp_path
+):
+    guilds = [fake.add_guild(guild_id(i), name=f"Fans {i}") for i in range(BURST_GUILDS)]
+    channels = [g.add_text_channel(g.id + 1, "race-reminders") for g in guilds]
+    db = tmp_path / "fanbot.sqlite3"
+    await place_race_reminder(db, guilds, channels, due_in=6)
+    bot = await start_bot(fake, db)
+    try:
+        await wait_ready(fake)
+        # From here on (the commands are synced), one request in ten fails.
+        fake.fail_ratio(0.10, statuses=(500, 503, 429), seed=FAULT_SEED)
+        await fake.wait_until(lambda: posted_messages(fake) >= 1, 30, "the first reminder")
+        assert await fake.drop_websocket() == 1
+        await fake.wait_until(lambda: fake.gateway.resumes >= 1, 30, "the bot's RESUME")
+        assert await fake.drop_websocket() == 1
+        await fake.wait_until(lambda: fake.gateway.resumes >= 2, 30, "the bot's second RESUME")
+        await fake.wait_until(
+            lambda: all(len(fake.messages_in(c)) >= 1 for c in channels), 60, "a reminder in every channel"
+        )
+        for _ in range(300):  # each is recorded as sent once Discord's answer came back
+            states = await deliveries(db, guilds)
+            if all(len(rows) == 1 and rows[0][0] == "sent" for rows in states.values()):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # a second post of anything would show up now
+    finally:
+        await bot.stop()
+    failed_posts = [r for r in fake.requests if r.path.startswith("/channels/") and r.fault]
+    assert failed_posts, "the fault injection did not reach the reminder posts"
+    assert {int(str(r.fault).split()[-1]) for r in failed_posts} == {500, 503, 429}
+    for guild, channel in zip(guilds, channels, strict=True):
+        [posted] = fake.messages_in(channel)
+        assert "Burst 6 Hours" in posted["content"]
+        assert states[guild.id] == [("sent", int(posted["id"]))]
+
+
+# ------------------------------------------------------------------ the write lock
+
+
+@dataclass
+class LockWorld:
+    fake: FakeDiscord
+    guild: FakeGuild
+    general: FakeChannel
+    reminders: FakeChannel
+    mod: FakeUser
+    fan: FakeUser
+    db: Path
+
+
+@pytest.fixture
+async def lock_world(fake, tmp_path) -> AsyncIterator[LockWorld]:
+    guild = fake.add_guild(guild_id(0), name="Endurance fans")
+    general = guild.add_text_channel(guild.id + 1, "general")
+    reminders = guild.add_text_channel(guild.id + 2, "race-reminders")
+    mod = fake.add_user(MOD_ID, "marshal")
+    fan = fake.add_user(FAN_ID, "fan")
+    guild.add_member(
+        mod, permissions=discord.Permissions(manage_events=True, view_channel=True, send_messages=True).value
+    )
+    guild.add_member(fan)
+    db = tmp_path / "fanbot.sqlite3"
+    store = await Store.open(db, seed=catalog_path())
+    try:  # a race still to come, for /remindme
+        day = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()
+        await store.import_catalog(
+            weekend("club-race", [("race", day, "15:00")], name="Club 6 Hours"), guild_id=guild.id
+        )
+    finally:
+        await store.close()
+    bot = await start_bot(fake, db)
+    try:
+        await wait_ready(fake)
+        yield LockWorld(fake, guild, general, reminders, mod, fan, db)
+    finally:
+        await bot.stop()
+
+
+class WriteLock:
+    """Another process's write transaction (``BEGIN IMMEDIATE``) on the bot's database file."""
+
+    def __init__(self, db: Path) -> None:
+        self.conn = sqlite3.connect(db, timeout=5, isolation_level=None)
+
+    def __enter__(self) -> WriteLock:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.execute("ROLLBACK")
+        self.conn.close()
+
+
+async def stored_setup(db: Path, guild: FakeGuild) -> ReminderSetup | None:
+    store = await Store.open(db)
+    try:
+        return await store.reminders.setup(guild.id)
+    finally:
+        await store.close()
+
+
+async def test_while_another_process_holds_the_write_lock_reads_answer_and_writes_ask_to_retry_in_time(
+    lock_world,
+):
+    w = lock_world
+    with WriteLock(w.db):
+        # A write waiting for the lock and a read at the same moment: the read is answered
+        # from the database as usual, the write apologises; both within Discord's 3 s
+        # (the fake refuses a later answer: slash() would raise InteractionTimeout).
+        setup, race = await asyncio.gather(
+            w.fake.slash(w.guild, w.general, w.mod, "reminders setup", {"channel": w.reminders}),
+            w.fake.slash(w.guild, w.general, w.fan, "race", {"event": "Club 6 Hours"}),
+        )
+        assert race.embeds and race.embeds[0]["title"].startswith("Club 6 Hours")
+        assert setup.ephemeral and "try again" in setup.content
+        remind = await w.fake.slash(w.guild, w.general, w.fan, "remindme add", {"event": "Club 6 Hours"})
+        assert remind.ephemeral and "try again" in remind.content
+    assert await stored_setup(w.db, w.guild) is None  # nothing half-done while it waited
+
+    # The lock released, the same commands go through and are kept.
+    setup = await w.fake.slash(w.guild, w.general, w.mod, "reminders setup", {"channel": w.reminders})
+    assert "Reminders are on" in str(await setup.wait_final())
+    saved = await stored_setup(w.db, w.guild)
+    assert saved is not None and saved.channel_id == w.reminders.id
+    remind = await w.fake.slash(w.guild, w.general, w.fan, "remindme add", {"event": "Club 6 Hours"})
+    assert "I will send you a direct message" in str(await remind.wait_final())
+    [confirmation] = w.fake.dm_messages(w.fan)
+    assert confirmation["content"].startswith("I will remind you about")
