@@ -20,6 +20,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -44,6 +45,11 @@ CLAIM_AHEAD = 50
 # A pass over a large store takes a while (loading the window, planning, claiming): it
 # starts this long before the next due time, and each reminder waits for its instant.
 PREPARE_AHEAD = timedelta(seconds=1)
+
+# Set in the dispatcher's own task (and the send tasks it starts): its bookkeeping writes
+# (claims, deliveries closed) bring nothing forward, and a full pass after each of them
+# would take the event loop from the sends still going out.
+_OWN_WRITE: ContextVar[bool] = ContextVar("fanbot_dispatcher_own_write", default=False)
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,11 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Look again now: something that could bring a reminder forward changed."""
+        if _OWN_WRITE.get():
+            return
+        self._wake_now()
+
+    def _wake_now(self) -> None:
         self._woken = True
         if self._sleeper is not None:
             self._sleeper.cancel()
@@ -167,6 +178,7 @@ class Dispatcher:
         await asyncio.gather(*sending, return_exceptions=True)
 
     async def _run_forever(self) -> None:
+        _OWN_WRITE.set(True)
         while True:
             # Cleared before looking, so a change made while we look still wakes us.
             self._woken = False
@@ -372,3 +384,4 @@ class Dispatcher:
                 await rem.retry_later(
                     claim.delivery_id, owner=self.owner, until=retry_at, error=outcome.reason
                 )
+                self._wake_now()  # the loop may be asleep past the retry time
