@@ -187,10 +187,13 @@ class NameIndex(Generic[T]):
         return sorted(found or ())
 
     def _score(self, folded: str, term_ids: Sequence[int], allowed: set[int] | None) -> dict[int, float]:
-        """Best score per candidate over ``term_ids``: the larger of WRatio (partial names,
-        small typos) and token_set_ratio (word order), plus a bonus when the name starts
-        with what was typed; only candidates reaching SUGGEST_SCORE. rapidfuzz runs both
-        scorers over the whole list natively, which is what keeps this fast."""
+        """Best score per candidate over ``term_ids``, only candidates reaching SUGGEST_SCORE.
+
+        WRatio copes with partial names ("spa" in "circuit de spa francorchamps") and small
+        typos ("petit lemans"); token_set_ratio with word order ("road atlanta michelin").
+        A name that starts with what was typed beats one that merely contains it ("le mans"
+        is the 24 Hours, not Petit Le Mans). rapidfuzz runs both scorers over the whole
+        list natively, which is what keeps this fast."""
         terms = [self._terms[t] for t in term_ids]
         scores: dict[int, float] = {}
         # A term under SUGGEST_SCORE - PREFIX_BONUS with both scorers cannot reach SUGGEST_SCORE.
@@ -239,18 +242,3 @@ class LayeredIndex(NameIndex[T]):
         ]
         merged.sort(key=lambda pair: (-pair[1], self.order[pair[0]]))
         return merged[:limit]
-
-
-def _score(query: str, term: str, **kwargs: object) -> float:
-    """The score ``NameIndex`` gives ``term`` for ``query``, one pair at a time (the index
-    computes the same over whole lists natively).
-
-    WRatio copes with partial names ("spa" in "circuit de spa francorchamps") and small
-    typos ("petit lemans"); token_set_ratio with word order ("road atlanta michelin"). A
-    name that starts with what was typed beats one that merely contains it ("le mans" is
-    the 24 Hours, not Petit Le Mans)."""
-    del kwargs
-    score = max(fuzz.WRatio(query, term), fuzz.token_set_ratio(query, term))
-    if term.startswith(query):
-        score += PREFIX_BONUS
-    return float(min(score, MAX_SCORE))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -113,6 +114,12 @@ class FanBot(commands.Bot):
         await self.wait_until_ready()
         if self.dispatcher is not None:
             self.dispatcher.start()
+
+    async def on_ready(self) -> None:
+        # What is loaded by now (the guild cache, the store) lives as long as the process:
+        # frozen, the garbage collector stops walking it again and again (a full pass
+        # stalled commands for tens of milliseconds on a bot with 1,000 guilds).
+        gc.freeze()
 
     async def event_changed(self, guild_id: int, before: Event, after: Event | None) -> None:
         """Call after a moderator moved, postponed, cancelled or removed an event.

@@ -39,10 +39,10 @@ class RestBudget:
     permit again as soon as it may be). Sends, DM channels, corrections and test posts
     share it, so none of them can push another over the limit.
 
-    Once a fifth of the budget is out, requests also start at least ``spacing`` apart
-    (half the average interval): bursts would queue at Discord and lengthen every answer,
-    and each permit comes back only an answer later, so a burst costs throughput; after a
-    lull the budget still catches up at twice the rate.
+    Once four fifths of the budget are out, requests also start at least ``spacing`` apart
+    (half the average interval): a long burst would queue at Discord and lengthen every
+    answer, and each permit comes back only an answer later, so it would cost throughput.
+    A burst of up to 40 (one race's reminders on a mid-sized bot) still goes out at once.
     """
 
     def __init__(self, limit: int = GLOBAL_LIMIT, per: float = 1.0) -> None:
@@ -71,7 +71,7 @@ class RestBudget:
                     await asyncio.wait_for(self._released.wait(), wait)
                 except TimeoutError:
                     pass
-            busy = self._used(time.monotonic()) >= self.limit // 5
+            busy = self._used(time.monotonic()) >= self.limit * 4 // 5
             self._in_flight += 1
             too_soon = self._last_start + self.spacing - time.monotonic()
             if busy and too_soon > 0:

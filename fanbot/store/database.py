@@ -662,7 +662,9 @@ class Store:
             return []
         ids = [int(r["id"]) for r in rows]
         sessions = await self._sessions_for(ids)
-        return [_event(r, sessions.get(int(r["id"]), ())) for r in rows]
+        # Events at one circuit share one Circuit (/circuit loads dozens of them).
+        circuits: dict[int, Circuit] = {}
+        return [_event(r, sessions.get(int(r["id"]), ()), circuits) for r in rows]
 
     async def _sessions_for(self, event_ids: list[int]) -> dict[int, tuple[Session, ...]]:
         marks = ", ".join("?" for _ in event_ids)
@@ -823,13 +825,16 @@ def _session(r: aiosqlite.Row) -> Session:
     )
 
 
-def _event(r: aiosqlite.Row, sessions: tuple[Session, ...]) -> Event:
+def _event(r: aiosqlite.Row, sessions: tuple[Session, ...], circuits: dict[int, Circuit]) -> Event:
+    circuit = circuits.get(int(r["c_id"]))
+    if circuit is None:
+        circuit = circuits[int(r["c_id"])] = _circuit(r, prefix="c_")
     return Event(
         id=int(r["id"]),
         key=r["key"],
         guild_id=r["guild_id"],
         series=Series(r["series_code"], r["series_name"]),
-        circuit=_circuit(r, prefix="c_"),
+        circuit=circuit,
         season=int(r["season"]),
         name=r["name"],
         edition=r["edition"],
