@@ -88,3 +88,19 @@ async def test_names_imported_by_another_process_are_found_without_a_restart(ask
     await other.import_catalog(parse_catalog(raw))
     await other.close()
     assert (await ask.resolve_event("Winter Classic 2027")).name == "Winter Classic"
+
+
+def test_a_typed_name_means_what_autocomplete_offers_first():
+    # "sa" starts a word of the Sarthe's name only, yet "spa" is the closer name: the
+    # answer to a typed name must not depend on how many choices were asked for.
+    index = NameIndex.build(
+        [
+            ("6 Hours of Le Mans 2024", 1, ["circuit de la sarthe 2024"]),
+            ("12 Hours of Spa 2024", 2, ["spa 2024"]),
+            ("Sahara Cup 2024", 3, ["sahara 2024"]),
+        ]
+    )
+    first_choice = index.choices("sa 2024", 25)[0]
+    assert first_choice.label == "12 Hours of Spa 2024"
+    assert index.find("sa 2024") == first_choice
+    assert [c for c, _ in index.ranked("sa 2024", 2)] == index.choices("sa 2024", 25)[:2]

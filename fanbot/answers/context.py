@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
@@ -57,76 +59,103 @@ def _driver_index(names: list[str]) -> NameIndex[object]:
 
 
 class Lookups:
-    """Fuzzy name indexes, rebuilt only when the store has changed.
+    """Fuzzy name indexes, rebuilt only when the store's names have changed.
 
     The catalog's indexes are built once and shared by every guild; a guild adds a
     small index of its own events, circuits and drivers (``LayeredIndex``). So a
-    thousand guilds cost a thousand small indexes, not a thousand copies of the catalog.
+    thousand guilds cost a thousand small indexes, not a thousand copies of the catalog,
+    and a moderator's edit rebuilds small indexes only (``Store.change_token``).
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._cache: OrderedDict[tuple[str, int | None], tuple[Token, NameIndex[object]]] = OrderedDict()
+        # Builds under way: requests that arrive meanwhile wait for the same one (the
+        # catalog's event index takes ~0.1 s; a burst must not build it once each).
+        self._building: dict[tuple[str, int | None], tuple[Token, asyncio.Task[NameIndex[object]]]] = {}
         self._circuits: dict[int, Circuit] = {}
 
-    def _hit(self, kind: str, guild_id: int | None, token: Token) -> NameIndex[object] | None:
-        hit = self._cache.get((kind, guild_id))
-        # The token also moves when another process (fanbot import) commits.
+    async def _index(
+        self,
+        kind: str,
+        guild_id: int | None,
+        token: Token,
+        build: Callable[[], Awaitable[NameIndex[object]]],
+    ) -> NameIndex[object]:
+        key = (kind, guild_id)
+        hit = self._cache.get(key)
         if hit and hit[0] == token:
-            self._cache.move_to_end((kind, guild_id))
+            self._cache.move_to_end(key)
             return hit[1]
-        return None
-
-    def _keep(self, kind: str, guild_id: int | None, token: Token, index: NameIndex[object]) -> None:
-        self._cache[(kind, guild_id)] = (token, index)
+        pending = self._building.get(key)
+        if pending is None or pending[0] != token:
+            pending = (token, asyncio.ensure_future(build()))
+            self._building[key] = pending
+        task = pending[1]
+        try:
+            # shield: one asker giving up (a cancelled autocomplete) must not cancel the
+            # build that others are waiting for.
+            index = await asyncio.shield(task)
+        finally:
+            if task.done() and self._building.get(key) == pending:
+                del self._building[key]
+        self._cache[key] = (token, index)
+        self._cache.move_to_end(key)
         while len(self._cache) > INDEX_CACHE_GUILDS:
             self._cache.popitem(last=False)
+        return index
 
     @staticmethod
     def _layered(catalog: NameIndex[object], own: NameIndex[object]) -> NameIndex[object]:
         return LayeredIndex(catalog, own) if own.candidates else catalog
 
+    # The catalog's indexes follow the catalog's names only (token[0]); a guild's own
+    # follow both, since what counts as its own depends on what the catalog has.
+
     async def events(self, scope: Scope) -> NameIndex[object]:
         token = await self.store.change_token()
-        catalog = self._hit("events", None, token)
-        if catalog is None:
-            catalog = _event_index(await self.store.events(Scope.catalog()))
-            self._keep("events", None, token, catalog)
+
+        async def catalog_events() -> NameIndex[object]:
+            return _event_index(await self.store.events(Scope.catalog()))
+
+        catalog = await self._index("events", None, (token[0], 0), catalog_events)
         if scope.guild_id is None:
             return catalog
-        own = self._hit("events", scope.guild_id, token)
-        if own is None:
-            own = _event_index(await self.store.own_events(scope.guild_id))
-            self._keep("events", scope.guild_id, token, own)
-        return self._layered(catalog, own)
+        guild_id = scope.guild_id
+
+        async def own_events() -> NameIndex[object]:
+            return _event_index(await self.store.own_events(guild_id))
+
+        return self._layered(catalog, await self._index("events", guild_id, token, own_events))
 
     async def series(self, scope: Scope) -> NameIndex[object]:
         # Series are shared by every guild: one index for all.
         token = await self.store.change_token()
-        index = self._hit("series", None, token)
-        if index is None:
-            index = NameIndex.build([(s.code, s.code, [s.name]) for s in await self.store.series()])
-            self._keep("series", None, token, index)
-        return index
+
+        async def every_series() -> NameIndex[object]:
+            return NameIndex.build([(s.code, s.code, [s.name]) for s in await self.store.series()])
+
+        return await self._index("series", None, (token[0], 0), every_series)
 
     async def circuits(self, scope: Scope) -> NameIndex[object]:
         token = await self.store.change_token()
-        catalog = self._hit("circuits", None, token)
-        if catalog is None:
+
+        async def catalog_circuits() -> NameIndex[object]:
             found = await self.store.circuits(Scope.catalog())
-            catalog = _circuit_index(found)
-            self._keep("circuits", None, token, catalog)
             self._circuits.update((c.id, c) for c in found)
+            return _circuit_index(found)
+
+        catalog = await self._index("circuits", None, (token[0], 0), catalog_circuits)
         if scope.guild_id is None:
             return catalog
-        own = self._hit("circuits", scope.guild_id, token)
-        if own is None:
+
+        async def own_circuits() -> NameIndex[object]:
             shared = {c.value for c in catalog.candidates}
             mine = [c for c in await self.store.circuits(scope) if c.id not in shared]
-            own = _circuit_index(mine)
-            self._keep("circuits", scope.guild_id, token, own)
             self._circuits.update((c.id, c) for c in mine)
-        return self._layered(catalog, own)
+            return _circuit_index(mine)
+
+        return self._layered(catalog, await self._index("circuits", scope.guild_id, token, own_circuits))
 
     def circuit(self, circuit_id: int) -> Circuit | None:
         """A circuit met while building the circuit indexes (they were just asked for)."""
@@ -134,20 +163,20 @@ class Lookups:
 
     async def drivers(self, scope: Scope) -> NameIndex[object]:
         token = await self.store.change_token()
-        catalog = self._hit("drivers", None, token)
-        if catalog is None:
-            catalog = _driver_index(await self.store.driver_names(Scope.catalog()))
-            self._keep("drivers", None, token, catalog)
+
+        async def catalog_drivers() -> NameIndex[object]:
+            return _driver_index(await self.store.driver_names(Scope.catalog()))
+
+        catalog = await self._index("drivers", None, (token[0], 0), catalog_drivers)
         if scope.guild_id is None:
             return catalog
-        own = self._hit("drivers", scope.guild_id, token)
-        if own is None:
+        guild_id = scope.guild_id
+
+        async def own_drivers() -> NameIndex[object]:
             shared = {c.value for c in catalog.candidates}
-            own = _driver_index(
-                [n for n in await self.store.own_driver_names(scope.guild_id) if n not in shared]
-            )
-            self._keep("drivers", scope.guild_id, token, own)
-        return self._layered(catalog, own)
+            return _driver_index([n for n in await self.store.own_driver_names(guild_id) if n not in shared])
+
+        return self._layered(catalog, await self._index("drivers", guild_id, token, own_drivers))
 
 
 CHOICE_PREFIX = "id:"

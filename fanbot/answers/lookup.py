@@ -1,7 +1,7 @@
 """Finding what people mean from what they type: case, accents and small typos.
 
 rapidfuzz scores names folded to lowercase ASCII. Indexes answer from memory and
-are reused until the store changes (``Store.revision``). They stay fast on a
+are reused until the store's names change (``Store.change_token``). They stay fast on a
 catalog of thousands of events: a query is scored first against the names that
 hold every typed word as the start of a word (what people type into autocomplete),
 and against every name only when that finds too little (a typo); each index
@@ -32,8 +32,13 @@ MIN_FUZZY_LENGTH = 2
 # A name that starts with what was typed beats one that merely contains it.
 PREFIX_BONUS = 5.0
 MAX_SCORE = 105.0
-# Answers each index remembers: autocomplete asks the same prefixes again and again.
+# Answers a large index remembers: autocomplete asks the same prefixes again and again.
 MEMO_SIZE = 512
+# Smaller indexes (a guild's own names) score a query faster than they would look it up.
+MEMO_MIN_TERMS = 200
+# How many candidates a query is ranked for, whatever the caller's limit, so that
+# ``find`` and autocomplete (25 choices) agree on what comes first.
+RANK_DEPTH = 25
 
 
 def fold(text: str) -> str:
@@ -84,7 +89,8 @@ class NameIndex(Generic[T]):
         self._years = [frozenset(YEAR.findall(fold(c.label))) for c in self.candidates]
         self._words: list[str] | None = None  # built on first use: sorted distinct words
         self._postings: dict[str, list[int]] = {}  # word -> terms holding it
-        self._memo: OrderedDict[tuple[str, int], list[tuple[int, float]]] = OrderedDict()
+        self._memo: OrderedDict[str, list[tuple[int, float]]] = OrderedDict()
+        self._memo_size = MEMO_SIZE if len(self._terms) >= MEMO_MIN_TERMS else 0
 
     @classmethod
     def build(
@@ -136,16 +142,18 @@ class NameIndex(Generic[T]):
         return min(hits) if hits else None
 
     def _ranked(self, folded: str, limit: int) -> list[tuple[int, float]]:
-        key = (folded, limit)
-        hit = self._memo.get(key)
+        if limit > RANK_DEPTH:
+            return self._rank(folded, limit)
+        hit = self._memo.get(folded)
         if hit is not None:
-            self._memo.move_to_end(key)
-            return hit
-        found = self._rank(folded, limit)
-        self._memo[key] = found
-        if len(self._memo) > MEMO_SIZE:
-            self._memo.popitem(last=False)
-        return found
+            self._memo.move_to_end(folded)
+            return hit[:limit]
+        found = self._rank(folded, RANK_DEPTH)
+        if self._memo_size:
+            self._memo[folded] = found
+            if len(self._memo) > self._memo_size:
+                self._memo.popitem(last=False)
+        return found[:limit]
 
     def _rank(self, folded: str, limit: int) -> list[tuple[int, float]]:
         years = set(YEAR.findall(folded))

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fanbot.answers.calendar import event_is_done
 from fanbot.answers.context import Asker
 from fanbot.answers.errors import WHAT_CLASS, WHAT_TEAM, NotFound
 from fanbot.answers.lookup import NameIndex, fold
 from fanbot.domain.localtime import utc_to_local
-from fanbot.domain.model import Circuit, Entry, Event, EventStatus
+from fanbot.domain.model import Circuit, Entry, Event
 
 
 @dataclass(frozen=True)
@@ -75,21 +74,21 @@ class CircuitCard:
 
 async def circuit(asker: Asker, circuit: str) -> CircuitCard:
     found = await asker.resolve_circuit(circuit)
-    events = await asker.store.events(asker.scope, circuit_id=found.id)
     now = asker.now
-    # A cancelled event is neither the circuit's next race nor its last one.
-    events = [e for e in events if e.status is not EventStatus.CANCELLED]
-    done = [e for e in events if event_is_done(e, now)]
-    upcoming = [
-        e for e in events if not event_is_done(e, now) and any(s.local_date or s.start for s in e.sessions)
-    ]
+    # Cancelled events are left out: one is neither the circuit's next race nor its last.
+    # An event is done once its last dated session is; one with no date is neither.
+    calendar = await asker.store.circuit_calendar(asker.scope, found.id, now)
+    upcoming = [event_id for event_id, finished in calendar if finished is False]
+    done = [event_id for event_id, finished in calendar if finished]
+    wanted = [ids[i] for ids, i in ((upcoming, 0), (done, -1)) if ids]
+    loaded = {e.id: e for e in await asker.store.events_by_id(asker.scope, wanted)}
     return CircuitCard(
         now,
         found,
         utc_to_local(now, found.timezone),
-        upcoming[0] if upcoming else None,
-        done[-1] if done else None,
-        len(events),
+        loaded.get(upcoming[0]) if upcoming else None,
+        loaded.get(done[-1]) if done else None,
+        len(calendar),
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -48,6 +48,12 @@ WRITE_WAIT_SECONDS = 2.0
 # sort instant: sessions are capped at 48 hours (catalog files and moderators alike) and
 # a day without a time is at most 25 hours long. upcoming_event_ids stops early on it.
 SESSION_SPAN = timedelta(hours=49)
+# What a write may change among the names that indexes in memory hold (``Store._write``).
+NameChange = Literal["catalog", "guild", "none"]
+# The schema version that adds name_revision.
+NAME_COUNTER_VERSION = 5
+# Up to this many events by id are read on the event loop (``Store._rows``).
+SHORT_READ_EVENTS = 50
 
 
 @dataclass(frozen=True)
@@ -109,15 +115,20 @@ class StoreBusy(RuntimeError):
 
 
 class Store:
-    """One aiosqlite connection, shared by every caller of this process."""
+    """One aiosqlite connection for writes and long reads, shared by every caller of
+    this process, and a second connection for short reads on the event loop itself."""
 
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
         self._db = db
         self.path = path
         self._write_lock = asyncio.Lock()
-        # Bumped on every write that may change a name (not on reminder bookkeeping),
-        # so in-memory name indexes know when to rebuild.
-        self.revision = 0
+        # Short reads (one event, its sessions, an entry list: tens of microseconds in
+        # SQLite) run here, on the event loop's thread: a trip to aiosqlite's thread and
+        # back costs ~0.15 ms, more than the read, and commands make several. Opened once
+        # the schema is migrated.
+        self._reader: sqlite3.Connection | None = None
+        # Whether the schema has the name counter yet (upgrade tests stop before it).
+        self._counts_names = False
         # Called after every commit: the reminder dispatcher wakes on any change
         # that could bring a reminder forward.
         self._after_write: list[Callable[[], None]] = []
@@ -147,6 +158,9 @@ class Store:
         store = cls(db, str(path))
         try:
             await store._migrate(upto_version)
+            store._counts_names = upto_version is None or upto_version >= NAME_COUNTER_VERSION
+            if upto_version is None:
+                store._reader = _open_reader(str(path))
             if seed is not None and await store._catalog_is_empty():
                 summary = await store.import_catalog(load_catalog_file(seed))
                 log.info("seeded a new database from %s: %s", seed, summary.describe())
@@ -157,6 +171,9 @@ class Store:
         return store
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         await self._db.close()
 
     async def schema_version(self) -> int:
@@ -168,7 +185,9 @@ class Store:
         for version, sql in migrations():
             if upto_version is not None and version > upto_version:
                 break
-            async with self._write(wait=BUSY_TIMEOUT_MS / 1000) as db:
+            # names="none": the name counter may not exist yet (migration 5 adds it), and
+            # no running process holds name indexes of a schema it does not know.
+            async with self._write(names="none", wait=BUSY_TIMEOUT_MS / 1000) as db:
                 # Read the version inside the write transaction: two processes
                 # starting on a new file at once must not both apply a migration.
                 if await self.schema_version() >= version:
@@ -182,12 +201,14 @@ class Store:
 
     @asynccontextmanager
     async def _write(
-        self, *, names: bool = True, wait: float = WRITE_WAIT_SECONDS
+        self, *, names: NameChange = "catalog", wait: float = WRITE_WAIT_SECONDS
     ) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction at a time; rolled back whole on any error.
 
-        ``names=False``: the write changes no name a cache holds (reminder bookkeeping),
-        so sending a thousand reminders does not throw the name indexes away. ``wait``:
+        ``names``: which names the write may change, so that the name indexes held in
+        memory (``change_token``) are rebuilt only when they must: "catalog" (the shared
+        catalog's, by ``fanbot import``), "guild" (a guild's own, by its moderators) or
+        "none" (reminder bookkeeping: sending a thousand reminders keeps them). ``wait``:
         how long another process's write lock may hold it up before ``StoreBusy``."""
         deadline = asyncio.get_running_loop().time() + wait
         try:
@@ -203,9 +224,9 @@ class Store:
             except BaseException:
                 await _run(self._db, "ROLLBACK")
                 raise
+            if names != "none" and self._counts_names:
+                await _run(self._db, "UPDATE name_revision SET value = value + 1 WHERE scope = ?", (names,))
             await _run(self._db, "COMMIT")
-            if names:
-                self.revision += 1
         finally:
             self._write_lock.release()
         for listener in self._after_write:
@@ -215,20 +236,18 @@ class Store:
         """BEGIN IMMEDIATE: take the write lock, waiting for another process's in short
         tries with the connection's thread free in between, so reads go on meanwhile.
 
-        Each try turns SQLite's busy wait off for the BEGIN alone (one script, so no other
-        statement of this connection runs in between): reads keep the full busy timeout."""
+        Each try turns SQLite's busy wait off for the BEGIN alone, in one call on the
+        connection's thread (no other statement of this connection runs in between), and
+        always turns it back on: reads keep the full busy timeout."""
         loop = asyncio.get_running_loop()
         pause = 0.005
         while True:
             try:
-                cursor = await self._db.executescript(
-                    f"PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"
-                )
-                await cursor.close()
+                # aiosqlite's own way onto its thread (private, but stable across 0.17-0.22).
+                await self._db._execute(_begin_immediate_without_waiting, self._db._conn)  # type: ignore[no-untyped-call]
                 return
             except sqlite3.OperationalError as exc:
-                await _run(self._db, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                     raise
                 if loop.time() + pause > deadline:
                     raise StoreBusy("the database is locked by another writer") from exc
@@ -236,11 +255,40 @@ class Store:
             pause = min(pause * 2, 0.1)
 
     async def change_token(self) -> tuple[int, int]:
-        """Changes when this process writes or another connection commits
-        (``PRAGMA data_version``): caches built from the store compare it."""
-        # execute_fetchall: one trip to the database thread, not three (every lookup asks).
-        rows = list(await self._db.execute_fetchall("PRAGMA data_version"))
-        return self.revision, int(rows[0][0]) if rows else 0
+        """(catalog, guilds): the first moves when any process commits a write that may
+        change a catalog name, the second when one may change a guild's own names. The
+        name indexes compare them to know when to rebuild."""
+        rows = {str(r[0]): int(r[1]) for r in await self._rows("SELECT scope, value FROM name_revision")}
+        return rows.get("catalog", 0), rows.get("guild", 0)
+
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """A short read: on the event loop through the reader connection when it can,
+        through aiosqlite's thread otherwise (see ``_scan``)."""
+        async with self._scan(sql, params) as rows:
+            return list(rows)
+
+    @asynccontextmanager
+    async def _scan(self, sql: str, params: Sequence[Any] = ()) -> AsyncIterator[Iterable[sqlite3.Row]]:
+        """Rows of a short read, which the caller may stop reading early.
+
+        While this process has a write transaction open, reads go through the writing
+        connection as they always did, so code that reads during a write sees it.
+        The reader never waits for a lock (WAL readers seldom have to): when it would,
+        the read takes the thread's way instead of stalling the event loop."""
+        cursor = None
+        if self._reader is not None and not self._write_lock.locked():
+            try:
+                cursor = self._reader.execute(sql, params)
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise
+        if cursor is None:
+            yield await self._db.execute_fetchall(sql, params)
+            return
+        try:
+            yield cursor
+        finally:
+            cursor.close()
 
     async def _catalog_is_empty(self) -> bool:
         async with self._db.execute("SELECT COUNT(*) FROM events WHERE guild_id IS NULL") as cur:
@@ -263,7 +311,7 @@ class Store:
         rolls it all back: the summary a moderator confirms before the real run.
         """
         try:
-            async with self._write() as db:
+            async with self._write(names="catalog" if guild_id is None else "guild") as db:
                 summary = await self._import_into(db, catalog, guild_id)
                 if dry_run:
                     raise _RolledBack(summary)
@@ -519,14 +567,13 @@ class Store:
 
     async def moderator_role(self, guild_id: int) -> int | None:
         """The role a guild's admins named as moderators, if any."""
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT moderator_role_id FROM guild_settings WHERE guild_id = ?", (guild_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row and row[0] is not None else None
+        )
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def set_moderator_role(self, guild_id: int, role_id: int | None) -> None:
-        async with self._write() as db:
+        async with self._write(names="none") as db:
             await _run(
                 db,
                 "INSERT INTO guild_settings (guild_id, moderator_role_id) VALUES (?, ?) "
@@ -537,11 +584,11 @@ class Store:
     # ------------------------------------------------------------------ reads
 
     async def series(self) -> list[Series]:
-        rows = await self._db.execute_fetchall("SELECT code, name FROM series ORDER BY code")
+        rows = await self._rows("SELECT code, name FROM series ORDER BY code")
         return [Series(r["code"], r["name"]) for r in rows]
 
     async def circuits(self, scope: Scope) -> list[Circuit]:
-        rows = await self._db.execute_fetchall(
+        rows = await self._rows(
             f"SELECT * FROM circuits e WHERE {_IN_SCOPE} ORDER BY name", (scope.guild_id,)
         )
         return [_circuit(r) for r in rows]
@@ -556,12 +603,12 @@ class Store:
         sql, params = self.upcoming_sql(scope, after, series=series)
         first: dict[int, str] = {}  # event -> its earliest sort instant among sessions to come
         stop_after: str | None = None
-        async with self._db.execute(sql, params) as cur:
+        async with self._scan(sql, params) as cur:
             # Rows come in horizon order, straight from the index (sorting every session
             # still to come took milliseconds on a large store). A session starts at most
             # SESSION_SPAN before its horizon, so once a horizon lies further than that
             # past the limit-th earliest start seen, no later row can rank: stop there.
-            async for row in cur:
+            for row in cur:
                 if stop_after is not None and row["horizon_at"] > stop_after:
                     break
                 event_id, sort_at = int(row["event_id"]), str(row["sort_at"] or row["horizon_at"])
@@ -601,9 +648,31 @@ class Store:
             "AND e.status != 'cancelled' AND (? IS NULL OR sr.code = ?) "
             "ORDER BY s.horizon_at DESC LIMIT 1"
         )
-        async with self._db.execute(sql, (to_iso_utc(before), scope.guild_id, series, series)) as cur:
-            row = await cur.fetchone()
-        return int(row["event_id"]) if row else None
+        rows = await self._rows(sql, (to_iso_utc(before), scope.guild_id, series, series))
+        return int(rows[0]["event_id"]) if rows else None
+
+    async def circuit_calendar(
+        self, scope: Scope, circuit_id: int, now: datetime
+    ) -> list[tuple[int, bool | None]]:
+        """(event id, whether it is done at ``now``) for every event the scope sees at the
+        circuit, cancelled ones left out, in date order: enough to tell the next event and
+        the last one without loading them all (/circuit). An event is done once its last
+        dated session is; one with no date at all is neither done nor to come (None)."""
+        rows = await self._rows(*self.circuit_calendar_sql(scope, circuit_id))
+        # Stored instants are all written by to_iso_utc, so they compare as text.
+        at = to_iso_utc(now)
+        return [(int(r["id"]), r["last_horizon"] <= at if r["last_horizon"] else None) for r in rows]
+
+    @staticmethod
+    def circuit_calendar_sql(scope: Scope, circuit_id: int) -> tuple[str, list[Any]]:
+        sql = (
+            "SELECT e.id, MIN(s.sort_at) AS first_at, MAX(s.horizon_at) AS last_horizon "
+            "FROM events e LEFT JOIN sessions s ON s.event_id = e.id "
+            f"WHERE e.circuit_id = ? AND {_IN_SCOPE} AND e.status != 'cancelled' "
+            # The order of _load_events.
+            "GROUP BY e.id ORDER BY first_at IS NULL, first_at, e.season, e.name"
+        )
+        return sql, [circuit_id, scope.guild_id]
 
     async def events_by_id(self, scope: Scope, ids: Iterable[int]) -> list[Event]:
         """Full events (with sessions) for ``ids`` that the scope may see, in ``ids`` order."""
@@ -611,7 +680,11 @@ class Store:
         if not wanted:
             return []
         marks = ", ".join("?" for _ in wanted)
-        events = await self._load_events(f"e.id IN ({marks}) AND {_IN_SCOPE}", [*wanted, scope.guild_id])
+        events = await self._load_events(
+            f"e.id IN ({marks}) AND {_IN_SCOPE}",
+            [*wanted, scope.guild_id],
+            short=len(wanted) <= SHORT_READ_EVENTS,
+        )
         by_id = {e.id: e for e in events}
         return [by_id[i] for i in wanted if i in by_id]
 
@@ -643,7 +716,9 @@ class Store:
         ) as cur:
             return [int(r[0]) for r in await cur.fetchall()]
 
-    async def _load_events(self, where: str, params: Sequence[Any]) -> list[Event]:
+    async def _load_events(self, where: str, params: Sequence[Any], *, short: bool = False) -> list[Event]:
+        """``short``: a few events, read on the event loop (``_rows``); the catalog's
+        thousand go through aiosqlite's thread so as not to stall it."""
         sql = (
             "SELECT e.*, sr.code AS series_code, sr.name AS series_name, "
             "c.id AS c_id, c.key AS c_key, c.name AS c_name, c.timezone AS c_timezone, "
@@ -657,22 +732,22 @@ class Store:
             # Events with no date at all (a postponement with no new date) sort last.
             "ORDER BY first_at IS NULL, first_at, e.season, e.name"
         )
-        rows = list(await self._db.execute_fetchall(sql, params))
+        rows = await self._rows(sql, params) if short else list(await self._db.execute_fetchall(sql, params))
         if not rows:
             return []
         ids = [int(r["id"]) for r in rows]
-        sessions = await self._sessions_for(ids)
+        sessions = await self._sessions_for(ids, short=short)
         # Events at one circuit share one Circuit (/circuit loads dozens of them).
         circuits: dict[int, Circuit] = {}
         return [_event(r, sessions.get(int(r["id"]), ()), circuits) for r in rows]
 
-    async def _sessions_for(self, event_ids: list[int]) -> dict[int, tuple[Session, ...]]:
+    async def _sessions_for(self, event_ids: list[int], *, short: bool) -> dict[int, tuple[Session, ...]]:
         marks = ", ".join("?" for _ in event_ids)
-        rows = await self._db.execute_fetchall(
+        sql = (
             f"SELECT * FROM sessions WHERE event_id IN ({marks}) "
-            "ORDER BY event_id, sort_at IS NULL, sort_at, id",
-            event_ids,
+            "ORDER BY event_id, sort_at IS NULL, sort_at, id"
         )
+        rows = await self._rows(sql, event_ids) if short else await self._db.execute_fetchall(sql, event_ids)
         grouped: dict[int, list[Session]] = {}
         for r in rows:
             grouped.setdefault(int(r["event_id"]), []).append(_session(r))
@@ -680,12 +755,10 @@ class Store:
 
     async def entries(self, scope: Scope, event_id: int) -> list[Entry]:
         """The entry list of one event (empty when the scope may not see it)."""
-        rows = list(
-            await self._db.execute_fetchall(
-                "SELECT en.* FROM entries en JOIN events e ON e.id = en.event_id "
-                f"WHERE en.event_id = ? AND {_IN_SCOPE} ORDER BY en.position",
-                (event_id, scope.guild_id),
-            )
+        rows = await self._rows(
+            "SELECT en.* FROM entries en JOIN events e ON e.id = en.event_id "
+            f"WHERE en.event_id = ? AND {_IN_SCOPE} ORDER BY en.position",
+            (event_id, scope.guild_id),
         )
         drivers = await self._drivers_for([int(r["id"]) for r in rows])
         return [_entry(r, drivers.get(int(r["id"]), ())) for r in rows]
@@ -694,7 +767,7 @@ class Store:
         if not entry_ids:
             return {}
         marks = ", ".join("?" for _ in entry_ids)
-        rows = await self._db.execute_fetchall(
+        rows = await self._rows(
             "SELECT ed.entry_id, d.name FROM entry_drivers ed JOIN drivers d ON d.id = ed.driver_id "
             f"WHERE ed.entry_id IN ({marks}) ORDER BY ed.entry_id, ed.position",
             entry_ids,
@@ -705,16 +778,15 @@ class Store:
         return {k: tuple(v) for k, v in grouped.items()}
 
     async def results(self, scope: Scope, event_id: int) -> list[Result]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT r.* FROM results r JOIN events e ON e.id = r.event_id "
             f"WHERE r.event_id = ? AND {_IN_SCOPE} ORDER BY r.class = 'Overall' DESC, r.class, "
             "r.position",
             (event_id, scope.guild_id),
-        ) as cur:
-            return [
-                Result(r["class"], int(r["position"]), r["number"], r["description"], r["source"])
-                for r in await cur.fetchall()
-            ]
+        )
+        return [
+            Result(r["class"], int(r["position"]), r["number"], r["description"], r["source"]) for r in rows
+        ]
 
     async def driver_names(self, scope: Scope) -> list[str]:
         async with self._db.execute(
@@ -730,7 +802,8 @@ class Store:
 
     async def own_events(self, guild_id: int) -> list[Event]:
         """The guild's own events only (not the shared catalog), in date order."""
-        return await self._load_events("e.guild_id = ?", [guild_id])
+        [(count,)] = await self._rows("SELECT COUNT(*) FROM events WHERE guild_id = ?", (guild_id,))
+        return await self._load_events("e.guild_id = ?", [guild_id], short=count <= SHORT_READ_EVENTS)
 
     async def own_driver_names(self, guild_id: int) -> list[str]:
         """Drivers in the guild's own entry lists (some may race in the catalog too)."""
@@ -754,6 +827,26 @@ class Store:
             rows = await cur.fetchall()
         drivers = await self._drivers_for([int(r["id"]) for r in rows])
         return [(int(r["ev"]), _entry(r, drivers.get(int(r["id"]), ()))) for r in rows]
+
+
+def _begin_immediate_without_waiting(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def _open_reader(path: str) -> sqlite3.Connection:
+    """The connection for ``Store._rows``: read-only, and never waiting for a lock
+    (busy_timeout 0), since it runs on the event loop."""
+    # check_same_thread=False: only the event loop's thread uses it, but tests and the
+    # console may open the store on one thread and close it on another.
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.row_factory = sqlite3.Row
+    reader.execute("PRAGMA busy_timeout = 0")
+    reader.execute("PRAGMA query_only = 1")
+    return reader
 
 
 async def _run(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int | None:

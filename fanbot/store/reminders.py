@@ -142,7 +142,7 @@ def _when(text: str | None) -> datetime | None:
 class Reminders:
     """The reminder tables. Reached as ``store.reminders``; SQL stays in the store.
 
-    Its writes are ``names=False``: they change no event, circuit or driver name, so
+    Its writes are ``names="none"``: they change no event, circuit or driver name, so
     the name indexes built from the store stay valid while reminders go out."""
 
     def __init__(self, store: Store) -> None:
@@ -161,7 +161,7 @@ class Reminders:
 
     async def save_setup(self, setup: ReminderSetup, *, now: datetime) -> None:
         """Create or replace a guild's setup; saving again also clears a broken mark."""
-        async with self._store._write(names=False) as db:
+        async with self._store._write(names="none") as db:
             await db.execute(
                 "INSERT INTO reminder_setups (guild_id, channel_id, role_id, series, kinds, leads, "
                 "green_flag, active, since, broken_at, broken_reason, broken_told, updated_by, "
@@ -201,7 +201,7 @@ class Reminders:
         return [_setup(r) for r in rows]
 
     async def turn_off(self, guild_id: int, *, by: int | None, now: datetime) -> bool:
-        async with self._store._write(names=False) as db:
+        async with self._store._write(names="none") as db:
             cur = await db.execute(
                 "UPDATE reminder_setups SET active = 0, updated_by = ?, updated_at = ? "
                 "WHERE guild_id = ? AND active = 1",
@@ -212,7 +212,7 @@ class Reminders:
         return changed > 0
 
     async def mark_broken(self, guild_id: int, reason: str, *, now: datetime) -> None:
-        async with self._store._write(names=False, wait=DISPATCH_WAIT_SECONDS) as db:
+        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
             await db.execute(
                 "UPDATE reminder_setups SET broken_at = ?, broken_reason = ?, broken_told = 0 "
                 "WHERE guild_id = ? AND broken_at IS NULL",
@@ -224,7 +224,7 @@ class Reminders:
         setup = await self.setup(guild_id)
         if setup is None or not setup.broken or setup.broken_told or not setup.active:
             return None
-        async with self._store._write(names=False) as db:
+        async with self._store._write(names="none") as db:
             await db.execute("UPDATE reminder_setups SET broken_told = 1 WHERE guild_id = ?", (guild_id,))
         return setup
 
@@ -242,7 +242,7 @@ class Reminders:
     ) -> bool:
         """Remember that a fan wants DMs for an event; False if they already asked
         (the leads are then updated)."""
-        async with self._store._write(names=False) as db:
+        async with self._store._write(names="none") as db:
             cur = await db.execute(
                 "SELECT id FROM fan_reminders WHERE user_id = ? AND event_id = ?", (user_id, event_id)
             )
@@ -276,7 +276,7 @@ class Reminders:
 
     async def cancel_fan_request(self, *, user_id: int, event_id: int | None) -> int:
         """Drop one request (or all of a fan's, ``event_id`` None); how many went."""
-        async with self._store._write(names=False) as db:
+        async with self._store._write(names="none") as db:
             cur = await db.execute(
                 "DELETE FROM fan_reminders WHERE user_id = ? AND (? IS NULL OR event_id = ?)",
                 (user_id, event_id, event_id),
@@ -286,7 +286,7 @@ class Reminders:
         return gone
 
     async def close_dms(self, user_id: int, *, now: datetime) -> None:
-        async with self._store._write(names=False, wait=DISPATCH_WAIT_SECONDS) as db:
+        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
             await db.execute(
                 "INSERT INTO closed_dms (user_id, closed_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
                 (user_id, to_iso_utc(now)),
@@ -294,7 +294,7 @@ class Reminders:
 
     async def take_closed_dm_notice(self, user_id: int) -> bool:
         """True once after a fan's DMs refused a reminder: they are to be told."""
-        async with self._store._write(names=False) as db:
+        async with self._store._write(names="none") as db:
             cur = await db.execute(
                 "UPDATE closed_dms SET told = 1 WHERE user_id = ? AND told = 0", (user_id,)
             )
@@ -378,7 +378,7 @@ class Reminders:
         process or is finished, and is skipped.
         """
         claims: list[Claim] = []
-        async with self._store._write(names=False, wait=DISPATCH_WAIT_SECONDS) as db:
+        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
             for key, due, nonce in wanted:
                 params = (
                     key.target.kind,
@@ -422,7 +422,7 @@ class Reminders:
         """Write down reminders that will not be sent (missed after downtime, or
         superseded); a key that already has a row is left alone."""
         written = 0
-        async with self._store._write(names=False, wait=DISPATCH_WAIT_SECONDS) as db:
+        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
             for key, due, nonce in keys:
                 cur = await db.execute(
                     "INSERT INTO deliveries (target_kind, target_id, session_id, lead_minutes, "
@@ -449,7 +449,7 @@ class Reminders:
         """Close claims whose process died and whose session has started: they may
         or may not have reached Discord, and it is too late to find out by resending."""
         closed = 0
-        async with self._store._write(names=False, wait=DISPATCH_WAIT_SECONDS) as db:
+        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
             for key in keys:
                 cur = await db.execute(
                     "UPDATE deliveries SET state = 'missed', finished_at = ?, claimed_until = NULL, "
@@ -488,7 +488,7 @@ class Reminders:
         error: str | None = None,
     ) -> bool:
         """Close a claim this process holds. False if it lost the claim meanwhile."""
-        async with self._store._write(names=False, wait=DISPATCH_WAIT_SECONDS) as db:
+        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
             cur = await db.execute(
                 "UPDATE deliveries SET state = ?, finished_at = ?, channel_id = ?, message_id = ?, "
                 "late = ?, error = ?, claimed_until = NULL WHERE id = ? AND state = 'claimed' "
@@ -501,7 +501,7 @@ class Reminders:
 
     async def retry_later(self, delivery_id: int, *, owner: str, until: datetime, error: str) -> None:
         """Keep the claim but let it lapse at ``until``, when it is tried again."""
-        async with self._store._write(names=False, wait=DISPATCH_WAIT_SECONDS) as db:
+        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
             await db.execute(
                 "UPDATE deliveries SET claimed_until = ?, error = ? WHERE id = ? AND state = 'claimed' "
                 "AND claimed_by = ?",

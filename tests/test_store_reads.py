@@ -1,0 +1,214 @@
+"""The store's short reads (on the event loop, through a second connection) and the
+name counter that tells the name indexes when to rebuild. Real SQLite files; the
+guild events are fictional."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fanbot.answers.calendar import event_is_done
+from fanbot.answers.nextrace import next_race
+from fanbot.answers.people import circuit, lineup
+from fanbot.config import catalog_path
+from fanbot.domain.model import EventStatus
+from fanbot.store import Scope, Store
+from fanbot.store.catalog_file import parse_catalog
+from fanbot.store.database import BUSY_TIMEOUT_MS, StoreBusy
+
+GUILD = 4242
+
+
+def _guild_calendar() -> object:
+    """Own events at Sebring around the catalog's: one cancelled, one with no date yet."""
+    raw = copy.deepcopy(json.loads(catalog_path().read_text(encoding="utf-8")))
+
+    def race(key: str, day: str | None, status: str = "scheduled") -> dict[str, object]:
+        sessions = [{"kind": "race", "date": day, "time": "10:00"}] if day else [{"kind": "race"}]
+        return {
+            "key": key,
+            "series": "IMSA",
+            "season": int(day[:4]) if day else 2030,
+            "name": f"Club {key} (fictional)",
+            "circuit": "sebring",
+            "status": status,
+            "sessions": sessions,
+        }
+
+    raw["events"] = [
+        race("spring", "2013-03-02"),
+        race("called-off", "2013-04-06", "cancelled"),
+        race("autumn", "2030-10-05"),
+        race("someday", None, "postponed"),
+    ]
+    return parse_catalog(raw)
+
+
+def _reference(events: list, now: datetime) -> tuple[int | None, int | None, int]:
+    """What /circuit answered when it loaded every event at the circuit."""
+    events = [e for e in events if e.status is not EventStatus.CANCELLED]
+    done = [e for e in events if event_is_done(e, now)]
+    upcoming = [
+        e for e in events if not event_is_done(e, now) and any(s.local_date or s.start for s in e.sessions)
+    ]
+    return (upcoming[0].id if upcoming else None, done[-1].id if done else None, len(events))
+
+
+@pytest.mark.parametrize("guild", [None, GUILD])
+async def test_circuit_card_names_the_same_next_and_last_events_as_loading_every_event(store, asker, guild):
+    await store.import_catalog(_guild_calendar(), guild_id=GUILD)
+    scope = Scope(guild)
+    instants = [datetime(year, month, 15, tzinfo=UTC) for year in range(1998, 2032) for month in (3, 10)]
+    compared = 0
+    for found in await store.circuits(scope):
+        every = await store.events(scope, circuit_id=found.id)
+        for now in instants:
+            card = await circuit(asker(now, guild_id=guild), found.key)
+            got = (
+                card.next_event.id if card.next_event else None,
+                card.last_event.id if card.last_event else None,
+                card.event_count,
+            )
+            assert got == _reference(every, now), (found.key, now)
+            compared += 1
+    assert compared > 100
+
+
+async def test_circuit_card_counts_own_events_but_not_cancelled_ones(store, asker):
+    await store.import_catalog(_guild_calendar(), guild_id=GUILD)
+    catalog = await circuit(asker(datetime(2013, 3, 20, tzinfo=UTC)), "sebring")
+    mine = await circuit(asker(datetime(2013, 3, 20, tzinfo=UTC), guild_id=GUILD), "sebring")
+    # Three own events count (spring, autumn and the undated one), the cancelled one does not.
+    assert mine.event_count == catalog.event_count + 3
+    assert mine.last_event is not None and mine.last_event.key == "spring"
+
+
+async def test_circuit_calendar_query_uses_the_circuit_index(store):
+    sql, params = store.circuit_calendar_sql(Scope(GUILD), 1)
+    plan = await store.explain(sql, params)
+    assert any("events_by_circuit" in line for line in plan), plan
+
+
+async def test_answers_read_without_a_trip_to_the_database_thread(store, asker, monkeypatch):
+    """/nextrace, /lineup and /circuit read through the loop's own connection: each trip to
+    aiosqlite's thread costs more than the read itself (issue 6's latency benchmark)."""
+    ask = asker("2012-10-01T00:00:00Z")
+    event = (await next_race(ask)).event
+    assert event is not None
+    await circuit(ask, "Road Atlanta")  # builds the circuit index (a long read, on the thread)
+
+    def no_trip(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a short read went through aiosqlite's thread")
+
+    monkeypatch.setattr(store._db, "execute_fetchall", no_trip)
+    monkeypatch.setattr(store._db, "execute", no_trip)
+    assert (await next_race(ask)).event == event
+    assert (await lineup(ask, f"id:{event.id}")).event.id == event.id
+    assert (await circuit(ask, "Road Atlanta")).circuit.key == "road-atlanta"
+
+
+async def test_a_read_during_this_process_write_sees_that_write(store):
+    event = (await store.events(Scope.catalog()))[0]
+    async with store._write() as db:
+        await db.execute("UPDATE events SET name = 'Renamed' WHERE id = ?", (event.id,))
+        # Code that reads in the middle of its own write (the moderators' snapshots) sees it.
+        assert (await store.event(Scope.catalog(), event.id)).name == "Renamed"  # type: ignore[union-attr]
+    assert (await store.event(Scope.catalog(), event.id)).name == "Renamed"  # type: ignore[union-attr]
+
+
+async def test_reads_see_only_what_another_process_committed_and_never_wait_for_its_lock(store, db_path):
+    event = (await store.events(Scope.catalog()))[0]
+    other = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE events SET name = 'Uncommitted' WHERE id = ?", (event.id,))
+        seen = await store.event(Scope.catalog(), event.id)
+        assert seen is not None and seen.name == event.name
+        other.execute("COMMIT")
+        seen = await store.event(Scope.catalog(), event.id)
+        assert seen is not None and seen.name == "Uncommitted"
+    finally:
+        other.close()
+
+
+async def test_reminder_bookkeeping_keeps_the_name_indexes_and_a_name_change_renews_them(store, asker):
+    ask = asker("2012-10-01T00:00:00Z", guild_id=GUILD)
+    index = await ask.lookups.events(ask.scope)
+    await store.reminders.close_dms(77, now=datetime(2012, 10, 1, tzinfo=UTC))
+    assert await ask.lookups.events(ask.scope) is index
+    await store.import_catalog(_guild_calendar(), guild_id=GUILD)
+    renewed = await ask.lookups.events(ask.scope)
+    assert renewed is not index
+    assert renewed.find("Club autumn") is not None
+
+
+async def test_a_name_written_by_another_store_on_the_file_moves_the_counter(store, db_path):
+    before = await store.change_token()
+    other = await Store.open(db_path)
+    try:
+        await other.import_catalog(_guild_calendar(), guild_id=GUILD)
+    finally:
+        await other.close()
+    assert await store.change_token() != before
+    assert before[0] == (await store.change_token())[0]  # not this process's own write
+
+
+async def test_the_circuit_card_of_a_long_gone_circuit_has_no_next_event(store, asker):
+    # Every catalog race at Road Atlanta is in the past by 2031.
+    card = await circuit(asker(datetime(2031, 1, 1, tzinfo=UTC) + timedelta(days=1)), "Road Atlanta")
+    assert card.next_event is None
+    assert card.last_event is not None
+
+
+async def test_a_moderators_edit_keeps_the_catalogs_index_and_renews_the_guilds(store, asker):
+    ask = asker("2012-10-01T00:00:00Z", guild_id=GUILD)
+    before = await ask.lookups.events(ask.scope)
+    catalog_before = await ask.lookups.events(Scope.catalog())
+    await store.import_catalog(_guild_calendar(), guild_id=GUILD)
+    assert await ask.lookups.events(Scope.catalog()) is catalog_before
+    after = await ask.lookups.events(ask.scope)
+    assert after is not before and after.find("Club autumn") is not None
+    # A change to the catalog renews the catalog's index too.
+    raw = json.loads(catalog_path().read_text(encoding="utf-8"))
+    raw["events"][0]["name"] = "Renamed in the catalog (fictional)"
+    await store.import_catalog(parse_catalog(raw))
+    assert await ask.lookups.events(Scope.catalog()) is not catalog_before
+
+
+async def test_requests_arriving_together_build_a_stale_index_once(store, asker, monkeypatch):
+    ask = asker("2012-10-01T00:00:00Z")
+    await ask.lookups.events(Scope.catalog())
+    raw = json.loads(catalog_path().read_text(encoding="utf-8"))
+    raw["events"][0]["name"] = "Renamed in the catalog (fictional)"
+    await store.import_catalog(parse_catalog(raw))
+    reads = 0
+    every_event = store.events
+
+    async def counted(*args: object, **kwargs: object) -> object:
+        nonlocal reads
+        reads += 1
+        return await every_event(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "events", counted)
+    indexes = await asyncio.gather(*(ask.lookups.events(Scope.catalog()) for _ in range(8)))
+    assert reads == 1
+    assert all(index is indexes[0] for index in indexes)
+
+
+async def test_a_write_that_gave_up_on_the_lock_leaves_reads_their_busy_timeout(store, db_path):
+    other = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreBusy):
+            async with store._write(wait=0.05):
+                pass
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    rows = await store._db.execute_fetchall("PRAGMA busy_timeout")
+    assert next(iter(rows))[0] == BUSY_TIMEOUT_MS
