@@ -116,10 +116,14 @@ class FanBot(commands.Bot):
             self.dispatcher.start()
 
     async def on_ready(self) -> None:
-        # What is loaded by now (the guild cache, the store) lives as long as the process:
-        # frozen, the garbage collector stops walking it again and again (a full pass
-        # stalled commands for tens of milliseconds on a bot with 1,000 guilds).
-        gc.freeze()
+        # What is loaded by the first ready (the guild cache, the store) lives as long as
+        # the process: frozen, the garbage collector stops walking it again and again (a
+        # full pass stalled commands for tens of milliseconds on a bot with 1,000 guilds).
+        # Once a process: on_ready comes again after a re-IDENTIFY, when discord.py drops
+        # its old guild cache, and frozen objects are never freed.
+        if not gc.get_freeze_count():
+            gc.collect()
+            gc.freeze()
 
     async def event_changed(self, guild_id: int, before: Event, after: Event | None) -> None:
         """Call after a moderator moved, postponed, cancelled or removed an event.
