@@ -42,16 +42,20 @@ async def send(
     embeds: list[discord.Embed] | None = None,
     view: discord.ui.View | None = None,
     ephemeral: bool = False,
-) -> None:
-    """Reply (or follow up, if already deferred) with mentions disabled."""
+) -> discord.Message | discord.InteractionMessage:
+    """Reply (or follow up, if already deferred) with mentions disabled; the message
+    sent, for views that edit it later (Discord sends it back with the reply, so this
+    costs no second request)."""
     kwargs: dict[str, Any] = {"content": content, "ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
     if embeds:
         kwargs["embeds"] = embeds
     if view is not None:
         kwargs["view"] = view
     if not interaction.response.is_done():
-        await interaction.response.send_message(**kwargs)
-        return
+        callback = await interaction.response.send_message(**kwargs)
+        if isinstance(callback.resource, discord.InteractionMessage):
+            return callback.resource
+        return await interaction.original_response()
     if ephemeral and interaction.extras.pop(PUBLIC_THINKING, False):
         # The first follow-up would replace the public "thinking…" message and so be
         # public too; remove it so that this reply is seen by the asker alone.
@@ -62,7 +66,7 @@ async def send(
     else:
         interaction.extras.pop(PUBLIC_THINKING, None)
     # wait=True: discord.py then binds a view to the real message id.
-    await interaction.followup.send(**kwargs, wait=True)
+    return await interaction.followup.send(**kwargs, wait=True)
 
 
 class Paginator(discord.ui.View):
@@ -153,5 +157,4 @@ async def send_pages(
         await send(interaction, embeds=pages, view=lasting_view(lasting), ephemeral=ephemeral)
         return
     paginator = Paginator(pages, interaction.user.id, tr, lasting=lasting)
-    await send(interaction, embeds=[pages[0]], view=paginator, ephemeral=ephemeral)
-    paginator.message = await interaction.original_response()
+    paginator.message = await send(interaction, embeds=[pages[0]], view=paginator, ephemeral=ephemeral)

@@ -252,7 +252,7 @@ class ConfirmView(discord.ui.View):
         self.locale = locale
         self.action = action
         self.finished = False
-        self.message: discord.InteractionMessage | None = None
+        self.message: discord.Message | discord.InteractionMessage | None = None
         self.confirm.label = tr("Confirm anyway") if warned else tr("Confirm")
         self.confirm.style = discord.ButtonStyle.danger if danger else discord.ButtonStyle.success
         self.cancel.label = tr("Cancel")
@@ -428,8 +428,7 @@ class ModerationCog(commands.Cog):
             danger=plan.action.endswith("remove") or plan.action == "event.cancel",
             warned=any(w.check for w in plan.warnings),
         )
-        await send(interaction, embeds=[plan_embed(plan, tr, locale)], view=view)
-        view.message = await interaction.original_response()
+        view.message = await send(interaction, embeds=[plan_embed(plan, tr, locale)], view=view)
 
     async def _changed(self, guild_id: int, before: Event, after: Event | None) -> None:
         """Reminders follow the change; corrections go where fans were already told."""
@@ -718,8 +717,7 @@ class ModerationCog(commands.Cog):
             return Outcome(text, [], then)
 
         view = ConfirmView(self.bot, user_id, tr, locale, commit)
-        await send(interaction, embeds=[import_embed(plan, tr)], view=view)
-        view.message = await interaction.original_response()
+        view.message = await send(interaction, embeds=[import_embed(plan, tr)], view=view)
 
     # ------------------------------------------------------------ /session
 
@@ -962,8 +960,7 @@ class ModerationCog(commands.Cog):
             colour=COLOUR,
         )
         view = ConfirmView(self.bot, user_id, tr, locale, commit, danger=True)
-        await send(interaction, embeds=[embed], view=view)
-        view.message = await interaction.original_response()
+        view.message = await send(interaction, embeds=[embed], view=view)
 
     # ------------------------------------------------------------ /result
 
@@ -1046,8 +1043,7 @@ class ModerationCog(commands.Cog):
         title = tr("Remove {entry} from {event}?", entry=shown, event=removal.event.display_name)
         embed = discord.Embed(title=clip(title, 256), description=result_line(removal.result), colour=COLOUR)
         view = ConfirmView(self.bot, user_id, tr, locale, commit, danger=True)
-        await send(interaction, embeds=[embed], view=view)
-        view.message = await interaction.original_response()
+        view.message = await send(interaction, embeds=[embed], view=view)
 
     # ------------------------------------------------------------ /calendar
 
