@@ -147,15 +147,17 @@ async def test_reminder_bookkeeping_keeps_the_name_indexes_and_a_name_change_ren
     assert renewed.find("Club autumn") is not None
 
 
-async def test_a_name_written_by_another_store_on_the_file_moves_the_counter(store, db_path):
-    before = await store.change_token()
-    other = await Store.open(db_path)
+async def test_a_guilds_names_written_by_another_process_move_that_guilds_counter_only(store, db_path):
+    before, elsewhere = await store.change_token(GUILD), await store.change_token(GUILD + 1)
+    other = await Store.open(db_path)  # as `fanbot import --guild` would, beside the running bot
     try:
         await other.import_catalog(_guild_calendar(), guild_id=GUILD)
     finally:
         await other.close()
-    assert await store.change_token() != before
-    assert before[0] == (await store.change_token())[0]  # not this process's own write
+    after = await store.change_token(GUILD)
+    assert after[1] != before[1]
+    assert after[0] == before[0]  # the catalog's names did not change
+    assert await store.change_token(GUILD + 1) == elsewhere
 
 
 async def test_the_circuit_card_of_a_long_gone_circuit_has_no_next_event(store, asker):

@@ -110,10 +110,10 @@ class Lookups:
         return LayeredIndex(catalog, own) if own.candidates else catalog
 
     # The catalog's indexes follow the catalog's names only (token[0]); a guild's own
-    # follow both, since what counts as its own depends on what the catalog has.
+    # follow both (token), since what counts as its own depends on what the catalog has.
 
     async def events(self, scope: Scope) -> NameIndex[object]:
-        token = await self.store.change_token()
+        token = await self.store.change_token(scope.guild_id)
 
         async def catalog_events() -> NameIndex[object]:
             return _event_index(await self.store.events(Scope.catalog()))
@@ -130,7 +130,7 @@ class Lookups:
 
     async def series(self, scope: Scope) -> NameIndex[object]:
         # Series are shared by every guild: one index for all.
-        token = await self.store.change_token()
+        token = await self.store.change_token(None)
 
         async def every_series() -> NameIndex[object]:
             return NameIndex.build([(s.code, s.code, [s.name]) for s in await self.store.series()])
@@ -138,7 +138,7 @@ class Lookups:
         return await self._index("series", None, (token[0], 0), every_series)
 
     async def circuits(self, scope: Scope) -> NameIndex[object]:
-        token = await self.store.change_token()
+        token = await self.store.change_token(scope.guild_id)
 
         async def catalog_circuits() -> NameIndex[object]:
             found = await self.store.circuits(Scope.catalog())
@@ -149,20 +149,21 @@ class Lookups:
         if scope.guild_id is None:
             return catalog
 
+        guild_id = scope.guild_id
+
         async def own_circuits() -> NameIndex[object]:
-            shared = {c.value for c in catalog.candidates}
-            mine = [c for c in await self.store.circuits(scope) if c.id not in shared]
+            mine = await self.store.own_circuits(guild_id)
             self._circuits.update((c.id, c) for c in mine)
             return _circuit_index(mine)
 
-        return self._layered(catalog, await self._index("circuits", scope.guild_id, token, own_circuits))
+        return self._layered(catalog, await self._index("circuits", guild_id, token, own_circuits))
 
     def circuit(self, circuit_id: int) -> Circuit | None:
         """A circuit met while building the circuit indexes (they were just asked for)."""
         return self._circuits.get(circuit_id)
 
     async def drivers(self, scope: Scope) -> NameIndex[object]:
-        token = await self.store.change_token()
+        token = await self.store.change_token(scope.guild_id)
 
         async def catalog_drivers() -> NameIndex[object]:
             return _driver_index(await self.store.driver_names(Scope.catalog()))

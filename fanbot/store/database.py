@@ -49,7 +49,8 @@ WRITE_WAIT_SECONDS = 2.0
 # a day without a time is at most 25 hours long. upcoming_event_ids stops early on it.
 SESSION_SPAN = timedelta(hours=49)
 # What a write may change among the names that indexes in memory hold (``Store._write``).
-NameChange = Literal["catalog", "guild", "none"]
+# A guild id: that guild's own names.
+NameChange = Literal["catalog", "none"] | int
 # The schema version that adds name_revision.
 NAME_COUNTER_VERSION = 5
 # Up to this many events by id are read on the event loop (``Store._rows``).
@@ -207,8 +208,8 @@ class Store:
 
         ``names``: which names the write may change, so that the name indexes held in
         memory (``change_token``) are rebuilt only when they must: "catalog" (the shared
-        catalog's, by ``fanbot import``), "guild" (a guild's own, by its moderators) or
-        "none" (reminder bookkeeping: sending a thousand reminders keeps them). ``wait``:
+        catalog's, by ``fanbot import``), a guild id (that guild's own, by its moderators)
+        or "none" (reminder bookkeeping: sending a thousand reminders keeps them). ``wait``:
         how long another process's write lock may hold it up before ``StoreBusy``."""
         deadline = asyncio.get_running_loop().time() + wait
         try:
@@ -225,7 +226,12 @@ class Store:
                 await _run(self._db, "ROLLBACK")
                 raise
             if names != "none" and self._counts_names:
-                await _run(self._db, "UPDATE name_revision SET value = value + 1 WHERE scope = ?", (names,))
+                await _run(
+                    self._db,
+                    "INSERT INTO name_revision (scope, value) VALUES (?, 1) "
+                    "ON CONFLICT (scope) DO UPDATE SET value = value + 1",
+                    (_name_scope(names),),
+                )
             await _run(self._db, "COMMIT")
         finally:
             self._write_lock.release()
@@ -254,12 +260,16 @@ class Store:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.1)
 
-    async def change_token(self) -> tuple[int, int]:
-        """(catalog, guilds): the first moves when any process commits a write that may
-        change a catalog name, the second when one may change a guild's own names. The
-        name indexes compare them to know when to rebuild."""
-        rows = {str(r[0]): int(r[1]) for r in await self._rows("SELECT scope, value FROM name_revision")}
-        return rows.get("catalog", 0), rows.get("guild", 0)
+    async def change_token(self, guild_id: int | None = None) -> tuple[int, int]:
+        """(catalog, guild): the first moves when any process commits a write that may
+        change a catalog name, the second when one may change ``guild_id``'s own names.
+        The name indexes compare them to know when to rebuild."""
+        own = _name_scope(guild_id) if guild_id is not None else ""
+        rows = await self._rows(
+            "SELECT scope, value FROM name_revision WHERE scope IN ('catalog', ?)", (own,)
+        )
+        values = {str(r[0]): int(r[1]) for r in rows}
+        return values.get("catalog", 0), values.get(own, 0)
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """A short read: on the event loop through the reader connection when it can,
@@ -311,7 +321,7 @@ class Store:
         rolls it all back: the summary a moderator confirms before the real run.
         """
         try:
-            async with self._write(names="catalog" if guild_id is None else "guild") as db:
+            async with self._write(names="catalog" if guild_id is None else guild_id) as db:
                 summary = await self._import_into(db, catalog, guild_id)
                 if dry_run:
                     raise _RolledBack(summary)
@@ -805,6 +815,11 @@ class Store:
         [(count,)] = await self._rows("SELECT COUNT(*) FROM events WHERE guild_id = ?", (guild_id,))
         return await self._load_events("e.guild_id = ?", [guild_id], short=count <= SHORT_READ_EVENTS)
 
+    async def own_circuits(self, guild_id: int) -> list[Circuit]:
+        """Circuits the guild added itself (most guilds: none)."""
+        rows = await self._rows("SELECT * FROM circuits WHERE guild_id = ? ORDER BY name", (guild_id,))
+        return [_circuit(r) for r in rows]
+
     async def own_driver_names(self, guild_id: int) -> list[str]:
         """Drivers in the guild's own entry lists (some may race in the catalog too)."""
         async with self._db.execute(
@@ -827,6 +842,11 @@ class Store:
             rows = await cur.fetchall()
         drivers = await self._drivers_for([int(r["id"]) for r in rows])
         return [(int(r["ev"]), _entry(r, drivers.get(int(r["id"]), ()))) for r in rows]
+
+
+def _name_scope(names: str | int) -> str:
+    """name_revision's row for a ``NameChange``: "catalog", or "guild:<id>"."""
+    return f"guild:{names}" if isinstance(names, int) else names
 
 
 def _begin_immediate_without_waiting(conn: sqlite3.Connection) -> None:

@@ -115,7 +115,7 @@ class Editing:
 
     async def create_event(self, guild_id: int, event: EventWrite, *, by: int, at: datetime) -> int:
         """Insert a guild event with its sessions; ``DuplicateKey`` if the key is taken."""
-        async with self._store._write(names="guild") as db:
+        async with self._store._write(names=guild_id) as db:
             if await _one(db, "SELECT 1 FROM events WHERE guild_id = ? AND key = ?", (guild_id, event.key)):
                 raise DuplicateKey(event.key)
             series_id, circuit_id = await self._references(db, guild_id, event)
@@ -157,7 +157,7 @@ class Editing:
         Sessions are matched by key, so a moved session keeps its id (reminders
         follow it) and sessions not listed are removed.
         """
-        async with self._store._write(names="guild") as db:
+        async with self._store._write(names=guild_id) as db:
             before = await _snapshot(db, event_id)
             series_id, circuit_id = await self._references(db, guild_id, event)
             await self._bump(
@@ -185,7 +185,7 @@ class Editing:
         self, guild_id: int, event_id: int, version: int, *, by: int, at: datetime
     ) -> None:
         """Remove an event with its sessions, entries and results (and reminders of it)."""
-        async with self._store._write(names="guild") as db:
+        async with self._store._write(names=guild_id) as db:
             before = await _snapshot(db, event_id)
             changed, _ = await _exec(
                 db,
@@ -214,7 +214,7 @@ class Editing:
         ``DuplicateKey`` when the new car number is already on the list.
         """
         action = "entry.add" if replacing is None else "entry.edit"
-        async with self._store._write(names="guild") as db:
+        async with self._store._write(names=guild_id) as db:
             before = await _snapshot(db, event_id)
             await self._bump(db, guild_id, event_id, version)
             taken = await _one(
@@ -271,7 +271,7 @@ class Editing:
     async def delete_entry(
         self, guild_id: int, event_id: int, version: int, number: str, *, by: int, at: datetime
     ) -> None:
-        async with self._store._write(names="guild") as db:
+        async with self._store._write(names=guild_id) as db:
             before = await _snapshot(db, event_id)
             await self._bump(db, guild_id, event_id, version)
             changed, _ = await _exec(
@@ -286,7 +286,7 @@ class Editing:
         self, guild_id: int, event_id: int, version: int, result: ResultRecord, *, by: int, at: datetime
     ) -> None:
         """Record (or correct) one finishing position of one class."""
-        async with self._store._write(names="guild") as db:
+        async with self._store._write(names=guild_id) as db:
             before = await _snapshot(db, event_id)
             await self._bump(db, guild_id, event_id, version)
             await _exec(
@@ -317,7 +317,7 @@ class Editing:
         by: int,
         at: datetime,
     ) -> None:
-        async with self._store._write(names="guild") as db:
+        async with self._store._write(names=guild_id) as db:
             before = await _snapshot(db, event_id)
             await self._bump(db, guild_id, event_id, version)
             changed, _ = await _exec(
@@ -334,7 +334,7 @@ class Editing:
 
     async def add_circuit(self, guild_id: int, circuit: CircuitRecord, *, by: int, at: datetime) -> int:
         """A circuit of the guild's own; ``DuplicateKey`` if the guild or the catalog has the key."""
-        async with self._store._write(names="guild") as db:
+        async with self._store._write(names=guild_id) as db:
             if await _one(
                 db,
                 "SELECT 1 FROM circuits WHERE key = ? AND (guild_id IS NULL OR guild_id = ?)",
@@ -391,7 +391,7 @@ class Editing:
         raised. ``dry_run`` rolls everything back and reports what would change.
         """
         try:
-            async with self._store._write(names="guild") as db:
+            async with self._store._write(names=guild_id) as db:
                 keys = [e.key for e in catalog.events]
                 before = await self._guild_events(db, guild_id, keys)
                 if versions is not None:
@@ -443,7 +443,7 @@ class Editing:
         after: Snapshot | None,
     ) -> None:
         """An audit row for a change that is not an event's (a guild setting)."""
-        async with self._store._write(names="guild") as db:
+        async with self._store._write(names=guild_id) as db:
             await _exec(
                 db,
                 "INSERT INTO audit_log (guild_id, user_id, at, action, before_json, after_json) "
