@@ -157,7 +157,7 @@ class FanBot(commands.Bot):
     async def notice_other_writers(self) -> None:
         """Wake the reminder dispatcher when another process (``fanbot import`` on the
         server) committed: this process's own writes wake it directly."""
-        _, data_version = await self.store.change_token()
+        data_version = await self.store.data_version()
         if self._seen_data_version is not None and data_version != self._seen_data_version:
             if self.dispatcher is not None:
                 self.dispatcher.wake()

@@ -271,6 +271,12 @@ class Store:
         values = {str(r[0]): int(r[1]) for r in rows}
         return values.get("catalog", 0), values.get(own, 0)
 
+    async def data_version(self) -> int:
+        """Moves when another connection (another process) commits anything, this
+        process's own writes aside: ``PRAGMA data_version`` on the writing connection."""
+        rows = list(await self._db.execute_fetchall("PRAGMA data_version"))
+        return int(rows[0][0]) if rows else 0
+
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """A short read: on the event loop through the reader connection when it can,
         through aiosqlite's thread otherwise (see ``_scan``)."""
