@@ -4,12 +4,14 @@ repeated nonce, as Discord does with enforce_nonce)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from fanbot.clock import FixedClock
+from fanbot.clock import Clock, FixedClock
 from fanbot.config import catalog_path
 from fanbot.reminders.dispatcher import Delivered, Dispatcher, Notice, Outcome
 from fanbot.store import Store
@@ -53,17 +55,24 @@ class Posted:
 @dataclass
 class StandInDiscord:
     """Posts reminders into a list. ``outcomes`` scripts answers per target id
-    (consumed in order); a nonce seen before returns the earlier message."""
+    (consumed in order); a nonce seen before returns the earlier message. Each post
+    takes ``delay`` seconds, and waits for ``hold`` to be set if there is one."""
 
-    clock: FixedClock
+    clock: Clock
     posted: list[Posted] = field(default_factory=list)
     outcomes: dict[int, list[Outcome]] = field(default_factory=dict)
     attempts: list[Notice] = field(default_factory=list)
     crash_after_accept: bool = False
+    delay: float = 0.0
+    hold: asyncio.Event | None = None
     _by_nonce: dict[str, Posted] = field(default_factory=dict)
 
     async def deliver(self, notice: Notice) -> Outcome:
         self.attempts.append(notice)
+        if self.hold is not None:
+            await self.hold.wait()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         scripted = self.outcomes.get(notice.target.id)
         if scripted:
             return scripted.pop(0)
@@ -83,6 +92,17 @@ class StandInDiscord:
 
 class ProcessDied(Exception):
     pass
+
+
+class RunningClock:
+    """Real time, starting from a chosen instant: for the dispatcher's own loop."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._t0)
 
 
 async def drive(dispatcher: Dispatcher, clock: FixedClock, until: datetime) -> None:

@@ -1,7 +1,9 @@
 """Faults, against ``fanbot run`` and the local fake Discord (tests/fakediscord).
 
-A reminder burst while Discord answers one request in ten with a 5xx or a 429 and the
-gateway drops twice: every reminder lands exactly once. The database's write lock held
+A reminder burst while Discord answers slowly, fails one message post in ten with a 5xx
+or a 429, and the gateway drops twice during it: every reminder lands exactly once, and
+none is even sent twice (the fake's nonce check would hide a resend in the channel, so
+its dedupes are counted), though the queue outlasts the claims' short lease. The database's write lock held
 by another process for a few seconds: commands still answer within Discord's 3 s (the
 fake refuses a later answer), reads are not held up behind a waiting write, and a write
 that could not get the lock says so and succeeds when asked again.
@@ -17,6 +19,7 @@ import os
 import signal
 import sqlite3
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,12 +28,13 @@ from pathlib import Path
 import discord
 import pytest
 
+from fanbot.bot.courier import RestBudget
 from fanbot.config import catalog_path
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
 from fanbot.store import Store
 from fanbot.store.reminders import ReminderSetup, Target
-from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser
+from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser, RequestRecord
 from tests.reminder_world import weekend
 
 TOKEN = "fake-token"
@@ -39,9 +43,14 @@ BURST_GUILDS = 40
 FIRST_GUILD = 1_400_000_000_000_000_000
 MOD_ID = 1_400_000_000_000_000_100
 FAN_ID = 1_400_000_000_000_000_101
-# With this seed the fake fails requests 3 (429), 6 (503), 13 (500), 26 (503), 35 (500) and
-# 38 (429) after fail_ratio is armed: all three kinds meet the burst of 40.
+# With this seed the fake fails message posts 3 (429), 6 (503), 13 (500), 26 (503), 35 (500)
+# and 38 (429): all three kinds meet the burst of 40.
 FAULT_SEED = 30
+# Each message post is answered this late: 40 posts, 16 at a time, take a few seconds, so the
+# gateway drops come while reminders are still going out, and the last claims wait for their
+# turn longer than the lease below.
+POST_DELAY = 0.6
+BURST_LEASE_SECONDS = 2
 
 
 def guild_id(i: int) -> int:
@@ -58,7 +67,7 @@ class Bot:
         await self.process.wait()
 
 
-async def start_bot(fake: FakeDiscord, db: Path) -> Bot:
+async def start_bot(fake: FakeDiscord, db: Path, **extra_env: str) -> Bot:
     env = {
         **os.environ,
         **fake.env,
@@ -66,6 +75,7 @@ async def start_bot(fake: FakeDiscord, db: Path) -> Bot:
         "FANBOT_DB": str(db),
         "FANBOT_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(REPO_ROOT),
+        **extra_env,
     }
     return Bot(await asyncio.create_subprocess_exec(sys.executable, "-m", "fanbot.cli", "run", env=env))
 
@@ -130,12 +140,17 @@ async def deliveries(db: Path, guilds: list[FakeGuild]) -> dict[int, list[tuple[
         await store.close()
 
 
-def posted_messages(fake: FakeDiscord) -> int:
-    return sum(
-        1
+def message_posts(fake: FakeDiscord) -> list[RequestRecord]:
+    """The bot's message posts that Discord took: answered 200, not a dropped repeat."""
+    return [
+        r
         for r in fake.requests
-        if r.method == "POST" and r.path.startswith("/channels/") and r.status == 200 and not r.deduped
-    )
+        if r.method == "POST"
+        and r.path.startswith("/channels/")
+        and r.status == 200
+        and not r.deduped
+        and r.answered_at is not None
+    ]
 
 
 async def test_a_reminder_burst_through_server_errors_rate_limits_and_dropped_gateways_posts_each_once(
@@ -144,15 +159,24 @@ async def test_a_reminder_burst_through_server_errors_rate_limits_and_dropped_ga
     guilds = [fake.add_guild(guild_id(i), name=f"Fans {i}") for i in range(BURST_GUILDS)]
     channels = [g.add_text_channel(g.id + 1, "race-reminders") for g in guilds]
     db = tmp_path / "fanbot.sqlite3"
+    # Armed before anything can be due, for message posts only (start-up is left alone).
+    fake.fail_ratio(
+        0.10, statuses=(500, 503, 429), seed=FAULT_SEED, method="POST", path_glob="/channels/*/messages"
+    )
+    fake.delay("POST", "/channels/*/messages", POST_DELAY)
     await place_race_reminder(db, guilds, channels, due_in=6)
-    bot = await start_bot(fake, db)
+    bot = await start_bot(fake, db, FANBOT_REMINDER_LEASE_SECONDS=str(BURST_LEASE_SECONDS))
+    drops: list[float] = []
     try:
         await wait_ready(fake)
-        # From here on (the commands are synced), one request in ten fails.
-        fake.fail_ratio(0.10, statuses=(500, 503, 429), seed=FAULT_SEED)
-        await fake.wait_until(lambda: posted_messages(fake) >= 1, 30, "the first reminder")
+        await fake.wait_until(lambda: len(message_posts(fake)) >= 1, 30, "the first reminder")
+        drops.append(time.monotonic())
         assert await fake.drop_websocket() == 1
         await fake.wait_until(lambda: fake.gateway.resumes >= 1, 30, "the bot's RESUME")
+        await fake.wait_until(
+            lambda: len(message_posts(fake)) >= BURST_GUILDS // 2, 30, "half of the reminders"
+        )
+        drops.append(time.monotonic())
         assert await fake.drop_websocket() == 1
         await fake.wait_until(lambda: fake.gateway.resumes >= 2, 30, "the bot's second RESUME")
         await fake.wait_until(
@@ -169,6 +193,18 @@ async def test_a_reminder_burst_through_server_errors_rate_limits_and_dropped_ga
     failed_posts = [r for r in fake.requests if r.path.startswith("/channels/") and r.fault]
     assert failed_posts, "the fault injection did not reach the reminder posts"
     assert {int(str(r.fault).split()[-1]) for r in failed_posts} == {500, 503, 429}
+    # Both drops came while reminders were still going out.
+    accepted = message_posts(fake)
+    assert min(r.time for r in accepted) < drops[0] < drops[1] < max(r.answered_at or 0 for r in accepted)
+    # Nothing was sent twice: every nonce reached Discord once, bar the posts that failed
+    # (nothing stored), and the fake never had to drop a repeat.
+    tries: dict[str, int] = {}
+    for r in fake.requests_to("POST", "/channels/*/messages"):
+        if not r.fault:
+            nonce = str((r.json or {}).get("nonce"))
+            tries[nonce] = tries.get(nonce, 0) + 1
+    assert fake.nonce_dedupes == 0
+    assert sorted(tries.values()) == [1] * BURST_GUILDS
     for guild, channel in zip(guilds, channels, strict=True):
         [posted] = fake.messages_in(channel)
         assert "Burst 6 Hours" in posted["content"]
@@ -267,3 +303,37 @@ async def test_while_another_process_holds_the_write_lock_reads_answer_and_write
     assert "I will send you a direct message" in str(await remind.wait_final())
     [confirmation] = w.fake.dm_messages(w.fan)
     assert confirmation["content"].startswith("I will remind you about")
+
+
+# ------------------------------------------------------------------ the REST budget
+
+
+async def test_requests_cancelled_while_waiting_for_the_rest_budget_leave_it_whole():
+    budget = RestBudget(limit=5, per=0.05)
+    budget.spacing = 10.0  # once busy, a request waits long before it may start
+
+    class Http:
+        async def request(self, route: object, **kwargs: object) -> str:
+            return "answered"
+
+    http = Http()
+    budget.install(http)  # type: ignore[arg-type]
+    for _ in range(4):  # four fifths out: the next request waits its spacing
+        await budget.acquire()
+    waiting = [asyncio.create_task(http.request("route")) for _ in range(3)]
+    await asyncio.sleep(0.05)  # the first sleeps in its spacing, the others wait their turn
+    assert not any(t.done() for t in waiting)
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
+    for _ in range(4):
+        budget.release()
+    budget.spacing = 0.0
+    await asyncio.sleep(0.1)  # the four permits are back
+    # The whole budget, none lost to the cancelled requests.
+    async with asyncio.timeout(1):
+        for _ in range(5):
+            await budget.acquire()
+    for _ in range(5):
+        budget.release()
+    assert await http.request("route") == "answered"

@@ -11,10 +11,10 @@ from fanbot.clock import FixedClock
 from fanbot.domain.localtime import parse_instant, utc_to_local
 from fanbot.domain.model import SessionKind
 from fanbot.reminders.dispatcher import Dispatcher, Shards, TargetGone, TryLater
-from fanbot.reminders.planner import DEFAULT_KINDS
+from fanbot.reminders.planner import DEFAULT_KINDS, delivery_nonce
 from fanbot.store import Scope
-from fanbot.store.reminders import ReminderSetup, Target
-from tests.reminder_world import StandInDiscord, drive, store_at, weekend
+from fanbot.store.reminders import DeliveryKey, ReminderSetup, Target
+from tests.reminder_world import RunningClock, StandInDiscord, drive, store_at, weekend
 
 GUILD = 1 << 22  # shard 1 of 2
 OTHER_GUILD = 2 << 22  # shard 0 of 2
@@ -222,6 +222,133 @@ async def test_a_claim_is_not_taken_over_while_its_lease_runs(db_path, clock):
         other = Dispatcher(store, clock, StandInDiscord(clock))
         assert await other.run_once() == clock.instant + timedelta(seconds=30)
         assert other.courier.attempts == []  # type: ignore[attr-defined]
+    finally:
+        await store.close()
+
+
+async def test_a_claim_still_waiting_in_this_process_is_not_sent_again_when_its_lease_runs_out(rstore, clock):
+    await with_guild(rstore, clock, kinds=(SessionKind.RACE,), green_flag=False)
+    discord = StandInDiscord(clock, hold=asyncio.Event())  # Discord is slow to answer
+    clock.instant = R_START - timedelta(hours=1)
+    dispatcher = Dispatcher(rstore, clock, discord, lease=timedelta(seconds=30))
+    await dispatcher.run_once(drain=False)  # the loop's way: it does not wait for the send
+    await asyncio.sleep(0)
+    assert len(discord.attempts) == 1
+    # Its lease ran out while this process is still sending it: the next pass leaves it alone.
+    clock.instant += timedelta(seconds=31)
+    await dispatcher.run_once(drain=False)
+    assert len(discord.attempts) == 1
+    discord.hold.set()  # type: ignore[union-attr]
+    await asyncio.gather(*dispatcher._sending)
+    [done] = await rstore.reminders.deliveries_of(Target("guild", GUILD))
+    assert (done.state, done.attempts, len(discord.attempts)) == ("sent", 1, 1)
+
+
+BURST_START = parse_instant("2030-01-01T11:00:00Z")  # a catalog race at Le Mans, 12:00 Paris time
+
+
+async def with_burst(store, guilds, now):
+    """A catalog race whose 1-minute reminder falls due for ``guilds`` guilds at BURST_START - 1 min."""
+    await store.import_catalog(weekend("burst-race", [("race", "2030-01-01", "12:00")], name="Burst 6 Hours"))
+    ids = [(i + 1) << 22 for i in range(guilds)]
+    for guild_id in ids:
+        await store.reminders.save_setup(
+            setup_for(guild_id, leads=(1,), kinds=(SessionKind.RACE,), green_flag=False), now=now
+        )
+    return ids
+
+
+async def test_a_live_process_keeps_the_leases_of_a_long_queue_so_nobody_sends_a_reminder_twice(db_path):
+    # 40 reminders at once, Discord taking 0.8 s per post and 16 posts at a time: the last
+    # ones wait 1.6 s for their turn and are answered 2.4 s after their due time, past the
+    # lease (2 s, kept to the second: it lapses 1.1 to 2 s after the claim). Neither this
+    # process nor another one on the same database takes them again meanwhile.
+    due = BURST_START - timedelta(minutes=1)
+    first, second = await store_at(db_path), await store_at(db_path)
+    guilds = await with_burst(first, 40, due - timedelta(hours=1))
+    clock = RunningClock(due - timedelta(seconds=0.1))
+    discord = StandInDiscord(clock, delay=0.8)
+    lease = timedelta(seconds=2)
+    a = Dispatcher(first, clock, discord, lease=lease)
+    b = Dispatcher(second, clock, discord, lease=lease)
+    try:
+        a.start()
+        for _ in range(200):
+            if discord.attempts:
+                break
+            await asyncio.sleep(0.01)
+        b.start()  # another process, which finds every reminder claimed
+        for _ in range(400):
+            if len(discord.posted) == 40 and not a._sending and not b._sending:
+                break
+            await asyncio.sleep(0.01)
+        assert len(discord.posted) == 40
+        assert len(discord.attempts) == 40  # nobody tried anything a second time
+        rows = [d for g in guilds for d in await first.reminders.deliveries_of(Target("guild", g))]
+        assert sorted({(d.state, d.attempts) for d in rows}) == [("sent", 1)] and len(rows) == 40
+    finally:
+        await a.stop()
+        await b.stop()
+        await first.close()
+        await second.close()
+
+
+async def test_waiting_for_a_retry_time_the_dispatcher_sleeps_instead_of_spinning(rstore):
+    due = BURST_START - timedelta(minutes=1)
+    clock = RunningClock(due - timedelta(seconds=0.05))
+    [guild] = await with_burst(rstore, 1, clock.now())
+    # One 429: the retry comes 2 s later (the backoff after a first attempt).
+    discord = StandInDiscord(clock, outcomes={guild: [TryLater("429", retry_after=0.5)]})
+    dispatcher = Dispatcher(rstore, clock, discord)
+    dispatcher.start()
+    try:
+        for _ in range(150):
+            if discord.attempts:
+                break
+            await asyncio.sleep(0.02)
+        assert len(discord.attempts) == 1
+        passes = dispatcher.passes
+        for _ in range(300):
+            if discord.posted:
+                break
+            await asyncio.sleep(0.02)
+        assert len(discord.posted) == 1 and len(discord.attempts) == 2
+        assert discord.posted[0].at - due >= timedelta(seconds=1)  # 2 s, kept to the second
+        # Woken by the retry's write, then asleep until the retry time: a handful of passes.
+        assert dispatcher.passes - passes <= 5, dispatcher.passes - passes
+    finally:
+        await dispatcher.stop()
+
+
+async def test_waiting_for_a_stopped_process_lease_the_dispatcher_sleeps_then_takes_the_claim_over(db_path):
+    due = BURST_START - timedelta(minutes=1)
+    clock = RunningClock(due)
+    store = await store_at(db_path)
+    try:
+        [guild] = await with_burst(store, 1, clock.now())
+        # A process that claimed the reminder and stopped before sending it.
+        [slot] = await store.reminders.sessions_starting(due, BURST_START)
+        key = DeliveryKey(Target("guild", guild), slot.session_id, 1, BURST_START)
+        await store.reminders.claim(
+            [(key, due, delivery_nonce(key))],
+            owner="stopped",
+            now=clock.now(),
+            lease_until=clock.now() + timedelta(seconds=1.5),  # kept to the second: 1 s
+        )
+        discord = StandInDiscord(clock)
+        dispatcher = Dispatcher(store, clock, discord)
+        dispatcher.start()
+        try:
+            for _ in range(150):
+                if discord.posted:
+                    break
+                await asyncio.sleep(0.02)
+            [posted] = discord.posted
+            assert posted.notice.nonce == delivery_nonce(key)
+            assert posted.at - due >= timedelta(seconds=1)
+            assert dispatcher.passes <= 5, dispatcher.passes
+        finally:
+            await dispatcher.stop()
     finally:
         await store.close()
 

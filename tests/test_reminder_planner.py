@@ -15,7 +15,7 @@ from fanbot.reminders.planner import (
     plan,
     wanted_reminders,
 )
-from fanbot.store.reminders import DeliveryKey, FanRequest, ReminderSetup, SessionSlot, Target
+from fanbot.store.reminders import Delivery, DeliveryKey, FanRequest, ReminderSetup, SessionSlot, Target
 
 START = parse_instant("2027-06-13T14:00:00Z")
 SINCE = parse_instant("2027-01-01T00:00:00Z")
@@ -108,3 +108,29 @@ def test_fans_are_reminded_of_qualifying_and_race_but_not_practice():
 def test_the_next_due_time_is_the_earliest_unsent_reminder():
     wanted = wanted_reminders([_setup(leads=(1440, 60))], [], [_race_slot()])
     assert plan(wanted, [], SINCE).next_due == START - timedelta(days=1)
+
+
+def _claimed(w, until):
+    return Delivery(1, w.key, w.due, "claimed", "p1", until, 1, w.nonce, None, None, None, False, None)
+
+
+def test_a_claim_the_process_still_has_in_flight_is_never_retaken_nor_abandoned_nor_waited_for():
+    [w] = wanted_reminders([_setup(green_flag=False)], [], [_race_slot()])
+    lapsed = [_claimed(w, w.due + timedelta(seconds=60))]
+    later = w.due + timedelta(seconds=61)
+    assert plan([w], lapsed, later).retake == [w]  # a stopped process's claim
+    mine = plan([w], lapsed, later, in_flight={w.key})
+    assert (mine.retake, mine.send, mine.abandoned, mine.next_due) == ([], [], [], None)
+    too_late = plan([w], lapsed, START + timedelta(minutes=1), in_flight={w.key})
+    assert too_late.abandoned == []  # its own send writes it down as missed
+
+
+def test_a_lease_or_retry_is_looked_at_when_it_lapses_not_prepared_ahead_like_a_due_time():
+    slot = _race_slot()
+    [w] = wanted_reminders([_setup(green_flag=False)], [], [slot])
+    lapse = w.due + timedelta(seconds=4)
+    held = plan([w], [_claimed(w, lapse)], w.due + timedelta(seconds=2), ahead=timedelta(seconds=1))
+    assert (held.next_due, held.next_pass(timedelta(seconds=1))) == (lapse, lapse)
+    [later] = wanted_reminders([_setup(green_flag=False, leads=(1440,))], [], [slot])
+    due = plan([later], [], SINCE, ahead=timedelta(seconds=1))
+    assert due.next_pass(timedelta(seconds=1)) == later.due - timedelta(seconds=1)

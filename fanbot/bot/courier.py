@@ -72,10 +72,12 @@ class RestBudget:
                 except TimeoutError:
                     pass
             busy = self._used(time.monotonic()) >= self.limit * 4 // 5
-            self._in_flight += 1
             too_soon = self._last_start + self.spacing - time.monotonic()
             if busy and too_soon > 0:
+                # Nobody else gets a permit meanwhile (we hold the turn), and a request
+                # cancelled here has taken none: the permit is counted after the sleep.
                 await asyncio.sleep(too_soon)
+            self._in_flight += 1
             self._last_start = time.monotonic()
 
     def release(self) -> None:
@@ -88,7 +90,7 @@ class RestBudget:
         send = http.request
 
         async def request(route: discord.http.Route, **kwargs: Any) -> Any:
-            await self.acquire()
+            await self.acquire()  # takes its permit at its last step: nothing to give back if cancelled
             try:
                 return await send(route, **kwargs)
             finally:

@@ -11,6 +11,11 @@ Pacing is the courier's business, not the dispatcher's: the Discord courier shar
 one budget with every other REST call of the process (``fanbot.bot.courier.RestBudget``),
 so the dispatcher only keeps a bounded number of sends in flight and the next batch
 claimed before the current one runs dry.
+
+A claim waiting for its turn (or for Discord's answer) belongs to this process until it
+ends: its key is in flight, so no later pass takes it again, and its lease is renewed
+while this process lives, so no other process takes it over either. Only the claims of
+a process that stopped lapse, and are taken over with the same nonce.
 """
 
 from __future__ import annotations
@@ -31,15 +36,16 @@ from fanbot.reminders import planner
 from fanbot.reminders.planner import Wanted
 from fanbot.store import Scope, Store
 from fanbot.store.database import StoreBusy
-from fanbot.store.reminders import Claim, FanRequest, ReminderSetup, Target
+from fanbot.store.reminders import Claim, DeliveryKey, FanRequest, ReminderSetup, Target
 
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_SENDS = 16
 MAX_ATTEMPTS = 8
 # A claim is a lease: claim what can be sent well within it (200 is 4 s at Discord's
-# 50 messages/s), and claim the next batch while the last sends of this one are still
-# going, so the sender never waits for the database.
+# 50 messages/s; a claim still waiting when half its lease is gone is renewed), and claim
+# the next batch while the last sends of this one are still going, so the sender never
+# waits for the database.
 CLAIM_BATCH = 200
 CLAIM_AHEAD = 50
 # A pass over a large store takes a while (loading the window, planning, claiming): it
@@ -116,6 +122,11 @@ class Shards:
         return 0 in self.ids
 
 
+def _as_stored(instant: datetime) -> datetime:
+    """A lease as the store keeps it: to the second, cut down (it lapses that much sooner)."""
+    return instant.replace(microsecond=0)
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -144,8 +155,17 @@ class Dispatcher:
         # Sends in flight, across passes: the loop plans its next pass while the last
         # second of the previous one is still going out, so sending never pauses for it.
         self._sending: set[asyncio.Task[None]] = set()
+        # The claims those sends hold, from the claim until the send ends: no pass takes
+        # one of them again, whatever its lease says.
+        self._in_flight: set[DeliveryKey] = set()
+        # Their leases (delivery id -> claimed until), renewed while this process lives;
+        # a send drops out once Discord answered, before writing down the outcome.
+        self._leases: dict[int, datetime] = {}
+        self._renewer: asyncio.Task[None] | None = None
+        self._renewer_nap: asyncio.Future[None] | None = None
         self._gate = asyncio.Semaphore(MAX_PARALLEL_SENDS)
         self.sent = 0
+        self.passes = 0
         store.on_write(self.wake)
 
     def wake(self) -> None:
@@ -176,6 +196,10 @@ class Dispatcher:
         for task in sending:
             task.cancel()
         await asyncio.gather(*sending, return_exceptions=True)
+        if self._renewer is not None:
+            self._renewer.cancel()
+            await asyncio.gather(self._renewer, return_exceptions=True)
+            self._renewer = None
 
     async def _run_forever(self) -> None:
         _OWN_WRITE.set(True)
@@ -183,19 +207,19 @@ class Dispatcher:
             # Cleared before looking, so a change made while we look still wakes us.
             self._woken = False
             try:
-                next_due = await self.run_once(drain=False)
+                _, next_pass = await self._pass(drain=False)
             except StoreBusy:
                 # Another process held the write lock for long (a big import): soon again.
                 log.warning("the database stayed locked; looking again in a few seconds")
-                next_due = self.clock.now() + timedelta(seconds=5)
+                next_pass = self.clock.now() + timedelta(seconds=5)
             except Exception:
                 log.exception("reminder pass failed; trying again shortly")
-                next_due = self.clock.now() + timedelta(seconds=30)
-            if self._woken or (next_due is not None and next_due - self.prepare_ahead <= self.clock.now()):
+                next_pass = self.clock.now() + timedelta(seconds=30)
+            if self._woken or (next_pass is not None and next_pass <= self.clock.now()):
                 continue
             wait = self.max_sleep
-            if next_due is not None:
-                wait = min(wait, next_due - self.prepare_ahead - self.clock.now())
+            if next_pass is not None:
+                wait = min(wait, next_pass - self.clock.now())
             await self._nap(max(wait.total_seconds(), 0.001))
 
     async def _nap(self, seconds: float) -> None:
@@ -214,12 +238,22 @@ class Dispatcher:
 
         ``drain=False`` (the dispatcher's own loop): return while the last second of
         sends is still going out, to plan the next pass meanwhile."""
+        next_due, _ = await self._pass(drain=drain)
+        return next_due
+
+    async def _pass(self, *, drain: bool) -> tuple[datetime | None, datetime | None]:
+        """One pass: (the next instant something changes, when to start the next pass).
+
+        The next pass starts ``prepare_ahead`` before a due time, but at a lease's or a
+        retry's end itself: started earlier, it would find the claim still held."""
+        self.passes += 1
+        ahead = self.prepare_ahead
         now = self.clock.now()
         rem = self.store.reminders
         setups = [s for s in await rem.active_setups() if self.shards.owns_guild(s.guild_id)]
         fans = await rem.fan_requests() if self.shards.sends_dms else []
         if not setups and not fans:
-            return None
+            return None, None
         longest = timedelta(
             minutes=max([*(max(s.leads, default=0) for s in setups), *(max(f.leads) for f in fans), 0])
         )
@@ -229,9 +263,11 @@ class Dispatcher:
         if not wanted:
             # Nothing owed in this window: look again when the next session could matter.
             later = await rem.first_start_after(window_end)
-            return max(now, later - longest) if later else None
+            if later is None:
+                return None, None
+            return max(now, later - longest), max(now, later - longest) - ahead
         deliveries = await rem.deliveries_for({w.key.session_id for w in wanted})
-        plan = planner.plan(wanted, deliveries, now, ahead=self.prepare_ahead)
+        plan = planner.plan(wanted, deliveries, now, ahead=ahead, in_flight=self._in_flight)
         if plan.missed:
             written = await rem.record(
                 [(w.key, w.due, w.nonce) for w in plan.missed], "missed", now=now, error="came due while down"
@@ -250,11 +286,13 @@ class Dispatcher:
         todo = plan.send + plan.retake
         if todo:
             await self._deliver_all(todo, setups, fans, drain=drain)
-            return now  # look again at once: sending took time, more may be due
+            return now, now  # look again at once: sending took time, more may be due
         if plan.next_due is None:
             later = await rem.first_start_after(window_end)
-            return max(now, later - longest) if later else None
-        return plan.next_due
+            if later is None:
+                return None, None
+            return max(now, later - longest), max(now, later - longest) - ahead
+        return plan.next_due, plan.next_pass(ahead)
 
     async def _deliver_all(
         self,
@@ -270,30 +308,86 @@ class Dispatcher:
         events: dict[tuple[int | None, int], Event | None] = {}
 
         async def one(claim: Claim) -> None:
-            async with self._gate:
-                try:
-                    await self._deliver(claim, by_key[claim.key], setup_of, fan_of, events)
-                except Exception:
-                    log.exception("reminder %s failed unexpectedly", claim.delivery_id)
+            left_claimed = False
+            try:
+                async with self._gate:
+                    left_claimed = await self._deliver(claim, by_key[claim.key], setup_of, fan_of, events)
+            except Exception:
+                log.exception("reminder %s failed unexpectedly", claim.delivery_id)
+                left_claimed = True
+            finally:
+                self._in_flight.discard(claim.key)
+                self._leases.pop(claim.delivery_id, None)
+                if not self._leases and self._renewer_nap is not None:
+                    self._renewer_nap.cancel()  # nothing left to renew: the renewer ends
+            if left_claimed:
+                # Still claimed (a retry later, or a failure): a pass must see it again
+                # now that it is no longer in flight, and the loop may be asleep past it.
+                self._wake_now()
 
         sending = self._sending
         for start in range(0, len(todo), CLAIM_BATCH):
             while len(sending) > CLAIM_AHEAD:
                 await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
-            batch = todo[start : start + CLAIM_BATCH]
+            # Another pass of this process (run_once called concurrently) may have
+            # claimed some meanwhile: they are its to send.
+            batch = [w for w in todo[start : start + CLAIM_BATCH] if w.key not in self._in_flight]
+            if not batch:
+                continue
             now = self.clock.now()
+            lease_until = now + self.lease
             claims = await self.store.reminders.claim(
                 [(w.key, w.due, w.nonce) for w in batch],
                 owner=self.owner,
                 now=now,
-                lease_until=now + self.lease,
+                lease_until=lease_until,
             )
             for claim in claims:
+                if claim.key in self._in_flight:
+                    continue
+                self._in_flight.add(claim.key)
+                self._leases[claim.delivery_id] = _as_stored(lease_until)
                 task = asyncio.create_task(one(claim))
                 sending.add(task)
                 task.add_done_callback(sending.discard)
+            if self._leases and (self._renewer is None or self._renewer.done()):
+                self._renewer = asyncio.create_task(self._keep_leases(), name="fanbot-reminder-leases")
         while len(sending) > (0 if drain else CLAIM_AHEAD):
             await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+        if drain and not self._leases and self._renewer is not None:
+            await asyncio.gather(self._renewer, return_exceptions=True)  # ending: nothing to renew
+
+    async def _keep_leases(self) -> None:
+        """Renew the leases of the claims this process still holds, until none is left.
+
+        A long queue (a slow Discord, retries inside discord.py) may keep a claim waiting
+        longer than its lease: it is renewed when half of its lease has gone, so that
+        another process does not take over a reminder this live process is about to send.
+        """
+        rem = self.store.reminders
+        half = self.lease / 2
+        while self._leases:
+            now = self.clock.now()
+            expiring = [i for i, until in self._leases.items() if until - now <= half]
+            until = now + self.lease
+            try:
+                await rem.renew(expiring, owner=self.owner, until=until)
+            except Exception:
+                log.exception("could not renew the leases of %d reminders", len(expiring))
+            for delivery_id in expiring:
+                if delivery_id in self._leases:  # not ended meanwhile
+                    self._leases[delivery_id] = _as_stored(until)
+            if not self._leases:
+                break
+            soonest = min(self._leases.values()) - half - self.clock.now()
+            self._renewer_nap = asyncio.ensure_future(
+                asyncio.sleep(max(soonest.total_seconds(), self.lease.total_seconds() / 20))
+            )
+            try:
+                await asyncio.gather(self._renewer_nap, return_exceptions=True)
+            finally:
+                self._renewer_nap.cancel()
+                self._renewer_nap = None
 
     async def _deliver(
         self,
@@ -302,7 +396,9 @@ class Dispatcher:
         setup_of: dict[int, ReminderSetup],
         fan_of: dict[tuple[int, int], FanRequest],
         events: dict[tuple[int | None, int], Event | None],
-    ) -> None:
+    ) -> bool:
+        """Send one claimed reminder and write down the outcome. True if the claim was
+        left for a later try (its retry time is its new lease)."""
         rem = self.store.reminders
         target = claim.key.target
         setup = setup_of.get(target.id) if target.kind == "guild" else None
@@ -323,14 +419,14 @@ class Dispatcher:
                 now=self.clock.now(),
                 error="event no longer visible",
             )
-            return
+            return False
         early = (wanted.due - self.clock.now()).total_seconds()
         if early > 0:
             await asyncio.sleep(early)  # prepared ahead: posted at its due instant, not before
         now = self.clock.now()
         if now >= wanted.useful_until:
             await rem.finish(claim.delivery_id, "missed", owner=self.owner, now=now, error="too late to send")
-            return
+            return False
         late = planner.is_late(wanted, now)
         notice = Notice(
             target,
@@ -343,6 +439,8 @@ class Dispatcher:
             fan.locale if fan else None,
         )
         outcome = await self.courier.deliver(notice)
+        # Answered: no more renewals, which could otherwise land after the retry time below.
+        self._leases.pop(claim.delivery_id, None)
         now = self.clock.now()
         if isinstance(outcome, Delivered):
             await rem.finish(
@@ -384,4 +482,5 @@ class Dispatcher:
                 await rem.retry_later(
                     claim.delivery_id, owner=self.owner, until=retry_at, error=outcome.reason
                 )
-                self._wake_now()  # the loop may be asleep past the retry time
+                return True
+        return False

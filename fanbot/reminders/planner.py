@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -174,11 +174,32 @@ class Plan:
     superseded: list[Wanted] = field(default_factory=list)
     # Claims that lapsed after their session started: closed as missed.
     abandoned: list[Wanted] = field(default_factory=list)
-    next_due: datetime | None = None
+    # The next reminder to fall due (the dispatcher prepares it a little ahead) and the
+    # next claim to lapse (a lease or a retry time: nothing to prepare, looked at then).
+    next_send: datetime | None = None
+    next_lapse: datetime | None = None
+
+    @property
+    def next_due(self) -> datetime | None:
+        """The next instant anything changes."""
+        return _earliest(self.next_send, self.next_lapse)
+
+    def next_pass(self, ahead: timedelta) -> datetime | None:
+        """When to start looking again: ``ahead`` before the next due time, but at a
+        lapse itself (looking earlier would find the claim still held, and look again)."""
+        return _earliest(self.next_send - ahead if self.next_send else None, self.next_lapse)
 
     def wake_at(self, instant: datetime) -> None:
-        if self.next_due is None or instant < self.next_due:
-            self.next_due = instant
+        self.next_send = _earliest(self.next_send, instant)
+
+    def lapse_at(self, instant: datetime) -> None:
+        self.next_lapse = _earliest(self.next_lapse, instant)
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return min(a, b)
 
 
 def plan(
@@ -187,16 +208,22 @@ def plan(
     now: datetime,
     *,
     ahead: timedelta = timedelta(0),
+    in_flight: Collection[DeliveryKey] = frozenset(),
 ) -> Plan:
     """Split what is owed into: send now, record as missed, and the next instant to look.
 
     ``ahead``: reminders falling due that soon are handed out to send as well, so that
     the dispatcher can claim and prepare them before their due instant and post them at it.
+    ``in_flight``: claims the asking process is still sending (or about to): never
+    retaken nor abandoned here, whatever their lease says, and no reason to wake up (the
+    dispatcher looks again when one of them ends without being closed).
     """
     done: dict[DeliveryKey, Delivery] = {d.key: d for d in deliveries}
     result = Plan()
     overdue: dict[tuple[object, int], list[Wanted]] = {}
     for w in wanted:
+        if w.key in in_flight:
+            continue
         existing = done.get(w.key)
         if existing is not None:
             if existing.state == "claimed" and existing.claimed_until is not None:
@@ -206,7 +233,7 @@ def plan(
                 elif existing.claimed_until <= now:
                     result.retake.append(w)
                 else:
-                    result.wake_at(existing.claimed_until)
+                    result.lapse_at(existing.claimed_until)
             continue
         if w.due > now + ahead:
             result.wake_at(w.due)

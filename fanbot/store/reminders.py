@@ -499,6 +499,17 @@ class Reminders:
             await cur.close()
         return changed > 0
 
+    async def renew(self, delivery_ids: Sequence[int], *, owner: str, until: datetime) -> None:
+        """Extend the leases of claims ``owner`` still holds (queued in a live process)."""
+        if not delivery_ids:
+            return
+        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
+            await db.executemany(
+                "UPDATE deliveries SET claimed_until = ? "
+                "WHERE id = ? AND state = 'claimed' AND claimed_by = ?",
+                [(to_iso_utc(until), delivery_id, owner) for delivery_id in delivery_ids],
+            )
+
     async def retry_later(self, delivery_id: int, *, owner: str, until: datetime, error: str) -> None:
         """Keep the claim but let it lapse at ``until``, when it is tried again."""
         async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
