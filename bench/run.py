@@ -141,7 +141,7 @@ async def run(args: argparse.Namespace, clock: Clock) -> dict[str, Any]:
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", nargs="+", choices=ALL, default=list(ALL), help="run only these")
-    parser.add_argument("--calls", type=int, default=1000, help="calls per command (latency)")
+    parser.add_argument("--calls", type=int, default=3000, help="calls per command (latency)")
     parser.add_argument("--reminders", type=int, default=10_000, help="reminders due over one minute")
     parser.add_argument("--guilds", type=int, default=1000, help="guilds (the store is grown for 1,000)")
     parser.add_argument("--repeats", type=int, default=3, help="starts per row (scale at rest)")
