@@ -27,7 +27,11 @@ GUILD = 4242
 def _guild_calendar() -> object:
     """Own events at Sebring around the catalog's: one cancelled, one with no date yet."""
     raw = copy.deepcopy(json.loads(catalog_path().read_text(encoding="utf-8")))
+    raw["events"] = _raw_guild_events()
+    return parse_catalog(raw)
 
+
+def _raw_guild_events() -> list[dict[str, object]]:
     def race(key: str, day: str | None, status: str = "scheduled") -> dict[str, object]:
         sessions = [{"kind": "race", "date": day, "time": "10:00"}] if day else [{"kind": "race"}]
         return {
@@ -40,13 +44,12 @@ def _guild_calendar() -> object:
             "sessions": sessions,
         }
 
-    raw["events"] = [
+    return [
         race("spring", "2013-03-02"),
         race("called-off", "2013-04-06", "cancelled"),
         race("autumn", "2030-10-05"),
         race("someday", None, "postponed"),
     ]
-    return parse_catalog(raw)
 
 
 def _reference(events: list, now: datetime) -> tuple[int | None, int | None, int]:
@@ -89,7 +92,7 @@ async def test_circuit_card_counts_own_events_but_not_cancelled_ones(store, aske
 
 
 async def test_circuit_calendar_query_uses_the_circuit_index(store):
-    sql, params = store.circuit_calendar_sql(Scope(GUILD), 1)
+    sql, params = store.circuit_calendar_sql(1, GUILD)
     plan = await store.explain(sql, params)
     assert any("events_by_circuit" in line for line in plan), plan
 
@@ -214,3 +217,50 @@ async def test_a_write_that_gave_up_on_the_lock_leaves_reads_their_busy_timeout(
         other.close()
     rows = await store._db.execute_fetchall("PRAGMA busy_timeout")
     assert next(iter(rows))[0] == BUSY_TIMEOUT_MS
+
+
+async def test_what_is_read_during_a_previewed_import_is_not_kept_after_it_rolls_back(store, asker):
+    """A moderator's file preview imports inside a transaction and rolls it back; a
+    command answered meanwhile reads through that transaction, and must not keep what it
+    saw once the preview is gone."""
+    ask = asker("2012-10-01T00:00:00Z", guild_id=GUILD)
+    await ask.lookups.events(Scope.catalog())  # the guild's own index is not built yet
+    preview_open = asyncio.Event()
+    answered = asyncio.Event()
+    real_import_into = store._import_into
+
+    async def slow_import_into(db, catalog, guild_id):  # type: ignore[no-untyped-def]
+        summary = await real_import_into(db, catalog, guild_id)
+        preview_open.set()
+        await answered.wait()  # the command reads while the preview's rows are there
+        return summary
+
+    store._import_into = slow_import_into  # type: ignore[method-assign]
+    preview = asyncio.create_task(store.import_catalog(_guild_calendar(), guild_id=GUILD, dry_run=True))
+    await preview_open.wait()
+    seen = await ask.lookups.events(ask.scope)
+    answered.set()
+    await preview
+    store._import_into = real_import_into  # type: ignore[method-assign]
+    assert seen.find("Club autumn") is not None  # it did read through the open transaction
+    assert (await ask.lookups.events(ask.scope)).find("Club autumn") is None
+
+
+async def test_a_line_up_and_a_circuit_card_seen_before_an_edit_show_the_edit(store, asker):
+    ask = asker(datetime(2030, 1, 1, tzinfo=UTC), guild_id=GUILD)
+    calendar = _guild_calendar()
+    await store.import_catalog(calendar, guild_id=GUILD)
+    assert (await lineup(ask, "Club autumn")).entry_count == 0
+    assert (await circuit(ask, "sebring")).next_event.key == "autumn"  # type: ignore[union-attr]
+
+    raw = copy.deepcopy(json.loads(catalog_path().read_text(encoding="utf-8")))
+    raw["events"] = [e for e in _raw_guild_events() if e["key"] != "autumn"]
+    autumn = next(e for e in _raw_guild_events() if e["key"] == "autumn")
+    autumn["entries"] = [{"number": "7", "team": "Club team (fictional)", "drivers": ["A. Driver"]}]
+    autumn["sessions"] = [{"kind": "race", "date": "2030-11-09", "time": "10:00"}]
+    raw["events"].append(autumn)
+    await store.import_catalog(parse_catalog(raw), guild_id=GUILD)
+
+    assert (await lineup(ask, "Club autumn")).entry_count == 1
+    card = await circuit(ask, "sebring")
+    assert card.next_event is not None and card.next_event.sessions[0].local_date.isoformat() == "2030-11-09"  # type: ignore[union-attr]

@@ -8,18 +8,23 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from typing import Any, TypeVar, cast
 
 from fanbot.answers.errors import WHAT_CIRCUIT, WHAT_DRIVER, WHAT_EVENT, WHAT_SERIES, NotFound
 from fanbot.answers.lookup import LayeredIndex, NameIndex
 from fanbot.clock import Clock
-from fanbot.domain.model import Circuit, Event, Series
+from fanbot.domain.model import Circuit, Entry, Event, Series
 from fanbot.store import Scope, Store
+from fanbot.store.database import CalendarRow
 
 # Per-guild indexes hold only a guild's own names (the catalog's index is shared),
 # so every guild of a large bot fits.
 INDEX_CACHE_GUILDS = 8192
+# Entry lists, circuit calendars and events kept for the answers asked most.
+ANSWER_CACHE_SIZE = 2048
 
 Token = tuple[int, int]
+V = TypeVar("V")
 
 
 def _recency(e: Event) -> tuple[int, float]:
@@ -69,10 +74,11 @@ class Lookups:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._cache: OrderedDict[tuple[str, int | None], tuple[Token, NameIndex[object]]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, Any], tuple[Token, Any]] = OrderedDict()
         # Builds under way: requests that arrive meanwhile wait for the same one (the
         # catalog's event index takes ~0.1 s; a burst must not build it once each).
-        self._building: dict[tuple[str, int | None], tuple[Token, asyncio.Task[NameIndex[object]]]] = {}
+        self._building: dict[tuple[str, Any], tuple[Token, asyncio.Task[tuple[Any, bool]]]] = {}
+        self._answers: OrderedDict[tuple[str, Any], tuple[Token, Any]] = OrderedDict()
         self._circuits: dict[int, Circuit] = {}
 
     async def _index(
@@ -82,28 +88,107 @@ class Lookups:
         token: Token,
         build: Callable[[], Awaitable[NameIndex[object]]],
     ) -> NameIndex[object]:
-        key = (kind, guild_id)
-        hit = self._cache.get(key)
+        return await self._remember(self._cache, INDEX_CACHE_GUILDS, (kind, guild_id), token, build)
+
+    async def _remember(
+        self,
+        cache: OrderedDict[tuple[str, Any], tuple[Token, Any]],
+        size: int,
+        key: tuple[str, Any],
+        token: Token,
+        build: Callable[[], Awaitable[V]],
+    ) -> V:
+        """What ``build`` gives, kept under ``key`` while the store's names say ``token``.
+
+        Requests arriving while it is built wait for the same build. Something built while
+        this process had a write open is not kept: it may hold what that write had not
+        committed, and a moderator's preview rolls its write back."""
+        hit = cache.get(key)
         if hit and hit[0] == token:
-            self._cache.move_to_end(key)
-            return hit[1]
+            cache.move_to_end(key)
+            return cast(V, hit[1])
         pending = self._building.get(key)
         if pending is None or pending[0] != token:
-            pending = (token, asyncio.ensure_future(build()))
+
+            async def built() -> tuple[Any, bool]:
+                begun = self.store.writes_begun
+                value = await build()
+                return value, not self.store.writing and self.store.writes_begun == begun
+
+            pending = (token, asyncio.ensure_future(built()))
             self._building[key] = pending
         task = pending[1]
         try:
             # shield: one asker giving up (a cancelled autocomplete) must not cancel the
             # build that others are waiting for.
-            index = await asyncio.shield(task)
+            value, keep = await asyncio.shield(task)
         finally:
             if task.done() and self._building.get(key) == pending:
                 del self._building[key]
-        self._cache[key] = (token, index)
-        self._cache.move_to_end(key)
-        while len(self._cache) > INDEX_CACHE_GUILDS:
-            self._cache.popitem(last=False)
-        return index
+        if keep:
+            cache[key] = (token, value)
+            cache.move_to_end(key)
+            while len(cache) > size:
+                cache.popitem(last=False)
+        return cast(V, value)
+
+    # Answers' data that only a write can change, for the commands asked most (/lineup,
+    # /circuit): the store's name counters move with every write that could change them.
+
+    async def entries(self, event: Event) -> list[Entry]:
+        token = await self.store.change_token(event.guild_id)
+        scope = Scope(event.guild_id)
+        return await self._remember(
+            self._answers,
+            ANSWER_CACHE_SIZE,
+            ("entries", event.id),
+            token,
+            lambda: self.store.entries(scope, event.id),
+        )
+
+    async def circuit_calendar(self, scope: Scope, circuit_id: int) -> list[CalendarRow]:
+        """The events the scope sees at a circuit, in date order: the catalog's part is
+        shared by every guild, each guild's own part (mostly none) is read apart."""
+        token = await self.store.change_token(scope.guild_id)
+        shared = await self._remember(
+            self._answers,
+            ANSWER_CACHE_SIZE,
+            ("circuit", (None, circuit_id)),
+            (token[0], 0),
+            lambda: self.store.circuit_calendar(circuit_id, None),
+        )
+        if scope.guild_id is None:
+            return shared
+        guild_id = scope.guild_id
+        own = await self._remember(
+            self._answers,
+            ANSWER_CACHE_SIZE,
+            ("circuit", (guild_id, circuit_id)),
+            token,
+            lambda: self.store.circuit_calendar(circuit_id, guild_id),
+        )
+        return sorted([*shared, *own], key=lambda row: row.order) if own else shared
+
+    async def events_by_id(self, scope: Scope, ids: list[int]) -> list[Event]:
+        """Events by id; the catalog's kept for every guild, a guild's own read each time."""
+        token = await self.store.change_token(scope.guild_id)
+        found: dict[int, Event] = {}
+        for event_id in ids:
+            event = await self._remember(
+                self._answers,
+                ANSWER_CACHE_SIZE,
+                ("event", event_id),
+                (token[0], 0),
+                lambda event_id=event_id: self._catalog_event(event_id),  # type: ignore[misc]
+            )
+            if event is not None:
+                found[event_id] = event
+        rest = [i for i in ids if i not in found]
+        found.update((e.id, e) for e in await self.store.events_by_id(scope, rest))
+        return [found[i] for i in ids if i in found]
+
+    async def _catalog_event(self, event_id: int) -> Event | None:
+        return await self.store.event(Scope.catalog(), event_id)
 
     @staticmethod
     def _layered(catalog: NameIndex[object], own: NameIndex[object]) -> NameIndex[object]:

@@ -36,7 +36,7 @@ UNCLASSED = "—"
 async def lineup(asker: Asker, event: str, car_class: str | None = None, team: str | None = None) -> Lineup:
     """The entry list grouped by class, in the order the catalog gives."""
     found = await asker.resolve_event(event)
-    entries = await asker.store.entries(asker.scope, found.id)
+    entries = await asker.lookups.entries(found)
     chosen_class = chosen_team = None
     if car_class:
         names = dict.fromkeys(e.car_class or UNCLASSED for e in entries)
@@ -77,11 +77,11 @@ async def circuit(asker: Asker, circuit: str) -> CircuitCard:
     now = asker.now
     # Cancelled events are left out: one is neither the circuit's next race nor its last.
     # An event is done once its last dated session is; one with no date is neither.
-    calendar = await asker.store.circuit_calendar(asker.scope, found.id, now)
-    upcoming = [event_id for event_id, finished in calendar if finished is False]
-    done = [event_id for event_id, finished in calendar if finished]
+    calendar = await asker.lookups.circuit_calendar(asker.scope, found.id)
+    upcoming = [row.event_id for row in calendar if row.until is not None and row.until > now]
+    done = [row.event_id for row in calendar if row.until is not None and row.until <= now]
     wanted = [ids[i] for ids, i in ((upcoming, 0), (done, -1)) if ids]
-    loaded = {e.id: e for e in await asker.store.events_by_id(asker.scope, wanted)}
+    loaded = {e.id: e for e in await asker.lookups.events_by_id(asker.scope, wanted)}
     return CircuitCard(
         now,
         found,

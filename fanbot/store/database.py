@@ -58,6 +58,16 @@ SHORT_READ_EVENTS = 50
 
 
 @dataclass(frozen=True)
+class CalendarRow:
+    """One event at a circuit (``Store.circuit_calendar``)."""
+
+    order: tuple[bool, str, int, str]  # undated last, then first session, season, name
+    event_id: int
+    guild_id: int | None
+    until: datetime | None  # when its last dated session stops being current; None: no date
+
+
+@dataclass(frozen=True)
 class Scope:
     """Whose events a read may see: ``guild_id`` None is a DM (catalog only)."""
 
@@ -130,11 +140,20 @@ class Store:
         self._reader: sqlite3.Connection | None = None
         # Whether the schema has the name counter yet (upgrade tests stop before it).
         self._counts_names = False
+        # Write transactions this process has begun: a cache filled while one was open
+        # may hold what it had not committed (``writing``).
+        self.writes_begun = 0
         # Called after every commit: the reminder dispatcher wakes on any change
         # that could bring a reminder forward.
         self._after_write: list[Callable[[], None]] = []
         self.reminders = Reminders(self)
         self.editing = Editing(self)
+
+    @property
+    def writing(self) -> bool:
+        """This process has a write transaction open (or waiting to open): reads may see
+        what it has not committed, and may yet roll back (a moderator's preview does)."""
+        return self._write_lock.locked()
 
     def on_write(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each committed write of this process."""
@@ -218,6 +237,7 @@ class Store:
                 await self._write_lock.acquire()
         except TimeoutError:
             raise StoreBusy(f"the database stayed busy for {wait:g} s") from None
+        self.writes_begun += 1
         try:
             await self._begin(deadline)
             try:
@@ -667,28 +687,32 @@ class Store:
         rows = await self._rows(sql, (to_iso_utc(before), scope.guild_id, series, series))
         return int(rows[0]["event_id"]) if rows else None
 
-    async def circuit_calendar(
-        self, scope: Scope, circuit_id: int, now: datetime
-    ) -> list[tuple[int, bool | None]]:
-        """(event id, whether it is done at ``now``) for every event the scope sees at the
-        circuit, cancelled ones left out, in date order: enough to tell the next event and
-        the last one without loading them all (/circuit). An event is done once its last
-        dated session is; one with no date at all is neither done nor to come (None)."""
-        rows = await self._rows(*self.circuit_calendar_sql(scope, circuit_id))
-        # Stored instants are all written by to_iso_utc, so they compare as text.
-        at = to_iso_utc(now)
-        return [(int(r["id"]), r["last_horizon"] <= at if r["last_horizon"] else None) for r in rows]
+    async def circuit_calendar(self, circuit_id: int, guild_id: int | None) -> list[CalendarRow]:
+        """The events at a circuit, cancelled ones left out, in date order: the catalog's
+        (``guild_id`` None) or one guild's own, enough to tell the next event and the last
+        one without loading them all (/circuit)."""
+        rows = await self._rows(*self.circuit_calendar_sql(circuit_id, guild_id))
+        return [
+            CalendarRow(
+                (r["first_at"] is None, r["first_at"] or "", int(r["season"]), str(r["name"])),
+                int(r["id"]),
+                r["guild_id"],
+                stored_instant(r["last_horizon"]) if r["last_horizon"] else None,
+            )
+            for r in rows
+        ]
 
     @staticmethod
-    def circuit_calendar_sql(scope: Scope, circuit_id: int) -> tuple[str, list[Any]]:
+    def circuit_calendar_sql(circuit_id: int, guild_id: int | None) -> tuple[str, list[Any]]:
         sql = (
-            "SELECT e.id, MIN(s.sort_at) AS first_at, MAX(s.horizon_at) AS last_horizon "
+            "SELECT e.id, e.guild_id, e.season, e.name, MIN(s.sort_at) AS first_at, "
+            "MAX(s.horizon_at) AS last_horizon "
             "FROM events e LEFT JOIN sessions s ON s.event_id = e.id "
-            f"WHERE e.circuit_id = ? AND {_IN_SCOPE} AND e.status != 'cancelled' "
-            # The order of _load_events.
+            "WHERE e.circuit_id = ? AND e.guild_id IS ? AND e.status != 'cancelled' "
+            # The order of _load_events (CalendarRow.order is the same in Python).
             "GROUP BY e.id ORDER BY first_at IS NULL, first_at, e.season, e.name"
         )
-        return sql, [circuit_id, scope.guild_id]
+        return sql, [circuit_id, guild_id]
 
     async def events_by_id(self, scope: Scope, ids: Iterable[int]) -> list[Event]:
         """Full events (with sessions) for ``ids`` that the scope may see, in ``ids`` order."""
