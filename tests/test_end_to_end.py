@@ -189,3 +189,110 @@ async def test_the_process_syncs_every_command_in_french_too_and_answers_them(wo
     finally:
         await stop(bot)
     assert world.fake.unknown_routes == []
+
+
+def _shown(result: object) -> str:
+    """Everything the user sees of a final answer: content and embeds as text."""
+    final = result.final  # type: ignore[attr-defined]
+    assert final is not None
+    return str(final.get("content") or "") + str(final.get("embeds") or "")
+
+
+async def wait_ready(world: World) -> None:
+    # discord.py waits guild_ready_timeout (2 s) after the last GUILD_CREATE before on_ready,
+    # then fanbot sets its presence: the fake sees it as a presence update.
+    await world.fake.wait_until(lambda: world.fake.gateway.identifies >= 1, 30, "the bot's IDENTIFY")
+    await asyncio.sleep(2.5)
+
+
+async def test_every_fan_command_and_a_moderators_new_event_through_the_process(world):
+    bot = await start_bot(world)
+    try:
+        await wait_ready(world)
+        asked = {
+            "nextrace": {},
+            "schedule": {"series": "ALMS", "season": 2012},
+            "race": {"event": "Petit Le Mans 2012"},
+            "lineup": {"event": "Petit Le Mans 2012"},
+            "circuit": {"circuit": "Road Atlanta"},
+            "driver": {"driver": "Neel Jani"},
+            "help": {},
+        }
+        expected = {
+            "schedule": "Petit Le Mans",
+            "race": "Petit Le Mans",
+            "lineup": "Neel Jani",
+            "circuit": "Road Atlanta",
+            "driver": "Neel Jani",
+            "help": "/nextrace",
+        }
+        for command, options in asked.items():
+            answer = await world.fake.slash(world.guild, world.general, world.fan, command, options)
+            await answer.wait_final()
+            shown = _shown(answer)
+            assert "went wrong" not in shown, (command, shown)
+            assert expected.get(command, "") in shown, (command, shown)
+        choices = await world.fake.autocomplete(
+            world.guild, world.general, world.fan, "race", option="event", typed="petit le m"
+        )
+        assert any("Petit Le Mans" in c["name"] for c in choices)
+
+        # A moderator adds the server's own race for tomorrow at Spa (fictional): after the
+        # preview is confirmed, it is the server's next race.
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+        preview = await world.fake.slash(
+            world.guild,
+            world.general,
+            world.mod,
+            "event add",
+            {
+                "name": "E2E Club Race (fictional)",
+                "series": "WEC",
+                "circuit": "Spa",
+                "race": f"{tomorrow} 13:00",
+            },
+        )
+        await preview.wait_final()
+        confirmed = await world.fake.click(preview.final, label="Confirm", user=world.mod)
+        await confirmed.wait_final()
+        nextrace = await world.fake.slash(world.guild, world.general, world.fan, "nextrace", {})
+        await nextrace.wait_final()
+        assert "E2E Club Race (fictional)" in _shown(nextrace)
+    finally:
+        await stop(bot)
+    assert world.fake.unknown_routes == []
+
+
+async def test_a_reminder_fires_in_its_channel_and_a_restart_loses_nothing(world):
+    await prepare_reminder(world.db, timedelta(seconds=12))
+    bot = await start_bot(world)
+    try:
+        await wait_ready(world)
+        remind = await world.fake.slash(
+            world.guild, world.general, world.fan, "remindme add", {"event": "E2E 6 Hours", "before": "1m"}
+        )
+        assert "I will send you a direct message" in str(await remind.wait_final())
+        posted = await world.fake.wait_for_message(
+            world.reminders, lambda m: "E2E 6 Hours" in str(m), timeout=20
+        )
+        assert posted["nonce"]
+    finally:
+        # A graceful stop, as a deployment restarts the service.
+        if bot.returncode is None:
+            bot.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.wait(), 15)
+    assert await delivery_state(world.db) == [("sent", int(posted["id"]))]
+
+    restarted = await start_bot(world)
+    try:
+        await wait_ready(world)
+        status = await world.fake.slash(world.guild, world.general, world.mod, "reminders status", {})
+        assert "race-reminders" in str(await status.wait_final()) or str(REMINDERS_ID) in str(status.final)
+        mine = await world.fake.slash(world.guild, world.general, world.fan, "remindme list", {})
+        assert "E2E 6 Hours" in str(await mine.wait_final())
+        await asyncio.sleep(2)  # a pass of the restarted dispatcher has run
+    finally:
+        await stop(restarted)
+    # The reminder was not posted again, and its delivery is still recorded as sent.
+    assert len([m for m in world.fake.messages_in(world.reminders) if "E2E 6 Hours" in str(m)]) == 1
+    assert await delivery_state(world.db) == [("sent", int(posted["id"]))]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -206,5 +208,26 @@ def run_bot(settings: Settings, database: Path) -> int:
     point_at(settings)
     bot = FanBot(database, settings=settings, watch_other_writers=True)
     assert settings.token is not None
-    bot.run(settings.token, log_handler=None)
+    asyncio.run(_run_until_stopped(bot, settings.token))
     return 0
+
+
+async def _run_until_stopped(bot: FanBot, token: str) -> None:
+    """Run until Discord lets go or the service manager says stop (SIGTERM, as systemd and
+    Docker do, or Ctrl-C): then close properly, so reminders under way are written down.
+    (discord.py's own ``run`` only catches Ctrl-C: SIGTERM killed the process mid-send.)"""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with bot:
+        running = asyncio.create_task(bot.start(token))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if running.done():
+            running.result()  # a login refused or a fatal error: raise it
+            return
+        log.info("stopping: closing the connection to Discord and the store")
+        await bot.close()
+        await asyncio.gather(running, return_exceptions=True)

@@ -41,6 +41,8 @@ from fanbot.store.reminders import Claim, DeliveryKey, FanRequest, ReminderSetup
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_SENDS = 16
+# On stop, how long sends under way may take to finish and be written down.
+STOP_GRACE_SECONDS = 5.0
 MAX_ATTEMPTS = 8
 # A claim is a lease: claim what can be sent well within it (200 is 4 s at Discord's
 # 50 messages/s; a claim still waiting when half its lease is gone is renewed), and claim
@@ -166,6 +168,7 @@ class Dispatcher:
         self._gate = asyncio.Semaphore(MAX_PARALLEL_SENDS)
         self.sent = 0
         self.passes = 0
+        self._stopping = False
         store.on_write(self.wake)
 
     def wake(self) -> None:
@@ -191,11 +194,18 @@ class Dispatcher:
             except asyncio.CancelledError:
                 pass
             self._task = None
-        # A claim left behind is retaken after its lease, with the same nonce.
+        # Sends under way may finish and write down what Discord answered (a stop between
+        # the two would leave a posted reminder "claimed", to be posted again after a
+        # restart); the ones not yet started give their claim back instead. Whatever is
+        # still going after the grace is cancelled: its claim is retaken after its lease,
+        # with the same nonce.
+        self._stopping = True
         sending = list(self._sending)
-        for task in sending:
-            task.cancel()
-        await asyncio.gather(*sending, return_exceptions=True)
+        if sending:
+            _, unfinished = await asyncio.wait(sending, timeout=STOP_GRACE_SECONDS)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
         if self._renewer is not None:
             self._renewer.cancel()
             await asyncio.gather(self._renewer, return_exceptions=True)
@@ -424,6 +434,12 @@ class Dispatcher:
         if early > 0:
             await asyncio.sleep(early)  # prepared ahead: posted at its due instant, not before
         now = self.clock.now()
+        if self._stopping:
+            # Not sent: given back at once, for the next process to take (same nonce).
+            await rem.retry_later(
+                claim.delivery_id, owner=self.owner, until=now, error="stopped before sending"
+            )
+            return False
         if now >= wanted.useful_until:
             await rem.finish(claim.delivery_id, "missed", owner=self.owner, now=now, error="too late to send")
             return False
