@@ -264,3 +264,42 @@ async def test_a_line_up_and_a_circuit_card_seen_before_an_edit_show_the_edit(st
     assert (await lineup(ask, "Club autumn")).entry_count == 1
     card = await circuit(ask, "sebring")
     assert card.next_event is not None and card.next_event.sessions[0].local_date.isoformat() == "2030-11-09"  # type: ignore[union-attr]
+
+
+async def test_a_moderators_new_event_is_offered_to_the_moderators_at_once(store, asker):
+    from fanbot.answers.moderation import own_event_choices
+
+    ask = asker("2012-10-01T00:00:00Z", guild_id=GUILD)
+    assert await own_event_choices(ask, "Club autumn") == []
+    await store.import_catalog(_guild_calendar(), guild_id=GUILD)
+    assert any("Club autumn" in label for label, _ in await own_event_choices(ask, "Club autumn"))
+
+
+async def test_a_guild_never_sees_the_line_up_another_guild_kept_under_a_reused_event_id(store, asker):
+    """Event ids are reused after a removal; guild counters of the same value are common."""
+    other = GUILD + 1
+    raw = copy.deepcopy(json.loads(catalog_path().read_text(encoding="utf-8")))
+    autumn = next(e for e in _raw_guild_events() if e["key"] == "autumn")
+    autumn["entries"] = [{"number": "7", "team": "Secret team (fictional)", "drivers": ["A. Driver"]}]
+    raw["events"] = [autumn]
+    await store.import_catalog(parse_catalog(raw), guild_id=GUILD)
+    [mine] = [e for e in await store.events(Scope(GUILD)) if e.guild_id == GUILD]
+    assert (await lineup(asker("2012-10-01T00:00:00Z", guild_id=GUILD), f"id:{mine.id}")).entry_count == 1
+    kept_under = await store.change_token(GUILD)
+    async with store._write(names=GUILD) as db:  # removed (the newest row: its id is free again)
+        await db.execute("DELETE FROM events WHERE id = ?", (mine.id,))
+    raw["events"] = [next(e for e in _raw_guild_events() if e["key"] == "spring")]
+    await store.import_catalog(parse_catalog(raw), guild_id=other)
+    [theirs] = [e for e in await store.events(Scope(other)) if e.guild_id == other]
+    assert theirs.id == mine.id and await store.change_token(other) == kept_under
+    assert (await lineup(asker("2012-10-01T00:00:00Z", guild_id=other), f"id:{theirs.id}")).entry_count == 0
+
+
+async def test_a_write_cancelled_while_it_begins_leaves_no_transaction_behind(store):
+    for _ in range(20):  # cancelled at various points of BEGIN's trip to the database thread
+        task = asyncio.create_task(store.reminders.close_dms(1, now=datetime(2012, 10, 1, tzinfo=UTC)))
+        await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    await store.reminders.close_dms(2, now=datetime(2012, 10, 1, tzinfo=UTC))  # still writes
+    assert await store.reminders.dms_closed(2)

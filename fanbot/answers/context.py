@@ -111,9 +111,11 @@ class Lookups:
         if pending is None or pending[0] != token:
 
             async def built() -> tuple[Any, bool]:
+                # Kept only if no write of this process was open at any point of the build.
+                clean = not self.store.writing
                 begun = self.store.writes_begun
                 value = await build()
-                return value, not self.store.writing and self.store.writes_begun == begun
+                return value, clean and not self.store.writing and self.store.writes_begun == begun
 
             pending = (token, asyncio.ensure_future(built()))
             self._building[key] = pending
@@ -141,7 +143,7 @@ class Lookups:
         return await self._remember(
             self._answers,
             ANSWER_CACHE_SIZE,
-            ("entries", event.id),
+            ("entries", (event.guild_id, event.id)),
             token,
             lambda: self.store.entries(scope, event.id),
         )

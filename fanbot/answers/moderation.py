@@ -678,7 +678,7 @@ class _OwnEvents:
 
     async def index(self, asker: Asker) -> NameIndex[object]:
         guild = _guild(asker)
-        token = await asker.store.change_token()
+        token = await asker.store.change_token(guild)
         cache = self._by_store.setdefault(asker.store, OrderedDict())
         hit = cache.get(guild)
         if hit and hit[0] == token:
@@ -692,6 +692,8 @@ class _OwnEvents:
             terms = [e.name, f"{e.name} {e.season}", e.key, f"{e.circuit.name} {e.season}"]
             items.append((f"{e.display_name} · {e.series.code}"[:100], e.id, terms))
         index = NameIndex.build(items)
+        if asker.store.writing:
+            return index  # read through an open write that may yet roll back: not kept
         cache[guild] = (token, index)
         while len(cache) > 256:
             cache.popitem(last=False)

@@ -239,24 +239,32 @@ class Store:
             raise StoreBusy(f"the database stayed busy for {wait:g} s") from None
         self.writes_begun += 1
         try:
-            await self._begin(deadline)
             try:
+                await self._begin(deadline)
                 yield self._db
+                if names != "none" and self._counts_names:
+                    await _run(
+                        self._db,
+                        "INSERT INTO name_revision (scope, value) VALUES (?, 1) "
+                        "ON CONFLICT (scope) DO UPDATE SET value = value + 1",
+                        (_name_scope(names),),
+                    )
+                await _run(self._db, "COMMIT")
             except BaseException:
-                await _run(self._db, "ROLLBACK")
+                # Whatever failed or was cancelled (even the BEGIN, which runs on aiosqlite's
+                # thread after its caller gave up): no transaction may outlive the lock, or
+                # every later write of this process would fail and other processes wait.
+                await asyncio.shield(self._roll_back_if_open())
                 raise
-            if names != "none" and self._counts_names:
-                await _run(
-                    self._db,
-                    "INSERT INTO name_revision (scope, value) VALUES (?, 1) "
-                    "ON CONFLICT (scope) DO UPDATE SET value = value + 1",
-                    (_name_scope(names),),
-                )
-            await _run(self._db, "COMMIT")
         finally:
             self._write_lock.release()
         for listener in self._after_write:
             listener()
+
+    async def _roll_back_if_open(self) -> None:
+        # Queued behind anything already sent to the connection's thread (a BEGIN whose
+        # caller was cancelled), so it sees the transaction that BEGIN opened.
+        await self._db._execute(_roll_back_if_open, self._db._conn)  # type: ignore[no-untyped-call]
 
     async def _begin(self, deadline: float) -> None:
         """BEGIN IMMEDIATE: take the write lock, waiting for another process's in short
@@ -877,6 +885,11 @@ class Store:
 def _name_scope(names: str | int) -> str:
     """name_revision's row for a ``NameChange``: "catalog", or "guild:<id>"."""
     return f"guild:{names}" if isinstance(names, int) else names
+
+
+def _roll_back_if_open(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _begin_immediate_without_waiting(conn: sqlite3.Connection) -> None:
