@@ -219,7 +219,10 @@ async def _run_until_stopped(bot: FanBot, token: str) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # Windows: Ctrl-C still ends asyncio.run
+            pass
     async with bot:
         running = asyncio.create_task(bot.start(token))
         stopping = asyncio.create_task(stop.wait())
@@ -231,3 +234,5 @@ async def _run_until_stopped(bot: FanBot, token: str) -> None:
         log.info("stopping: closing the connection to Discord and the store")
         await bot.close()
         await asyncio.gather(running, return_exceptions=True)
+        # A stop that came while setup_hook was still opening the store: close it now.
+        await bot.close()

@@ -183,6 +183,7 @@ class Dispatcher:
             self._sleeper.cancel()
 
     def start(self) -> None:
+        self._stopping = False
         if self._task is None:
             self._task = asyncio.create_task(self._run_forever(), name="fanbot-reminders")
 
