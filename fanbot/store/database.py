@@ -33,7 +33,7 @@ from fanbot.domain.model import (
     SessionKind,
 )
 from fanbot.store.catalog_file import Catalog, CatalogError, EventRecord, load_catalog_file
-from fanbot.store.editing import Editing
+from fanbot.store.editing import Editing, put_sessions
 from fanbot.store.reminders import Reminders, stored_instant
 
 log = logging.getLogger(__name__)
@@ -517,35 +517,7 @@ class Store:
     async def _replace_event_details(self, db: aiosqlite.Connection, event_id: int, e: EventRecord) -> None:
         # Sessions are updated in place by key so their ids (which reminders
         # point at) survive a re-import; entries and results are replaced whole.
-        keys = [s.key for s in e.sessions]
-        await _run(
-            db,
-            f"DELETE FROM sessions WHERE event_id = ? AND key NOT IN ({', '.join('?' * len(keys))})"
-            if keys
-            else "DELETE FROM sessions WHERE event_id = ?",
-            [event_id, *keys],
-        )
-        for s in e.sessions:
-            await _run(
-                db,
-                "INSERT INTO sessions (event_id, key, kind, start_at, local_date, sort_at, "
-                "horizon_at, duration_minutes, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (event_id, key) DO UPDATE SET kind = excluded.kind, "
-                "start_at = excluded.start_at, local_date = excluded.local_date, "
-                "sort_at = excluded.sort_at, horizon_at = excluded.horizon_at, "
-                "duration_minutes = excluded.duration_minutes, notes = excluded.notes",
-                (
-                    event_id,
-                    s.key,
-                    s.kind,
-                    s.start_at,
-                    s.local_date,
-                    s.sort_at,
-                    s.horizon_at,
-                    s.duration_minutes,
-                    s.notes,
-                ),
-            )
+        await put_sessions(db, event_id, e.sessions)
         await _run(db, "DELETE FROM entries WHERE event_id = ?", (event_id,))
         for position, entry in enumerate(e.entries):
             rowid = await _run(

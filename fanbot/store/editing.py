@@ -94,6 +94,42 @@ async def _exec(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) 
     return result
 
 
+async def put_sessions(db: aiosqlite.Connection, event_id: int, sessions: Sequence[SessionRecord]) -> None:
+    """Make the event's sessions exactly ``sessions``, matched by key: a session that stays
+    keeps its id (reminders point at it), the ones not listed are removed. Shared by the
+    moderators' writes and the catalog importer."""
+    keys = [s.key for s in sessions]
+    marks = ", ".join("?" for _ in keys)
+    await _exec(
+        db,
+        f"DELETE FROM sessions WHERE event_id = ? AND key NOT IN ({marks})"
+        if keys
+        else "DELETE FROM sessions WHERE event_id = ?",
+        [event_id, *keys],
+    )
+    for s in sessions:
+        await _exec(
+            db,
+            "INSERT INTO sessions (event_id, key, kind, start_at, local_date, sort_at, horizon_at, "
+            "duration_minutes, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (event_id, key) DO UPDATE SET kind = excluded.kind, "
+            "start_at = excluded.start_at, local_date = excluded.local_date, "
+            "sort_at = excluded.sort_at, horizon_at = excluded.horizon_at, "
+            "duration_minutes = excluded.duration_minutes, notes = excluded.notes",
+            (
+                event_id,
+                s.key,
+                s.kind,
+                s.start_at,
+                s.local_date,
+                s.sort_at,
+                s.horizon_at,
+                s.duration_minutes,
+                s.notes,
+            ),
+        )
+
+
 async def _one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
     async with db.execute(sql, params) as cur:
         row: aiosqlite.Row | None = await cur.fetchone()
@@ -137,7 +173,7 @@ class Editing:
                 ),
             )
             assert rowid is not None
-            await self._put_sessions(db, rowid, event.sessions)
+            await put_sessions(db, rowid, event.sessions)
             await self._audit(db, guild_id, by, at, "event.add", rowid, None, await _snapshot(db, rowid))
         return rowid
 
@@ -178,7 +214,7 @@ class Editing:
                     event.watch_url,
                 ],
             )
-            await self._put_sessions(db, event_id, event.sessions)
+            await put_sessions(db, event_id, event.sessions)
             await self._audit(db, guild_id, by, at, action, event_id, before, await _snapshot(db, event_id))
 
     async def delete_event(
@@ -523,40 +559,6 @@ class Editing:
         )
         if changed != 1:
             raise StaleVersion(event_id)
-
-    async def _put_sessions(
-        self, db: aiosqlite.Connection, event_id: int, sessions: Sequence[SessionRecord]
-    ) -> None:
-        keys = [s.key for s in sessions]
-        marks = ", ".join("?" for _ in keys)
-        await _exec(
-            db,
-            f"DELETE FROM sessions WHERE event_id = ? AND key NOT IN ({marks})"
-            if keys
-            else "DELETE FROM sessions WHERE event_id = ?",
-            [event_id, *keys],
-        )
-        for s in sessions:
-            await _exec(
-                db,
-                "INSERT INTO sessions (event_id, key, kind, start_at, local_date, sort_at, horizon_at, "
-                "duration_minutes, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (event_id, key) DO UPDATE SET kind = excluded.kind, "
-                "start_at = excluded.start_at, local_date = excluded.local_date, "
-                "sort_at = excluded.sort_at, horizon_at = excluded.horizon_at, "
-                "duration_minutes = excluded.duration_minutes, notes = excluded.notes",
-                (
-                    event_id,
-                    s.key,
-                    s.kind,
-                    s.start_at,
-                    s.local_date,
-                    s.sort_at,
-                    s.horizon_at,
-                    s.duration_minutes,
-                    s.notes,
-                ),
-            )
 
     async def _audit(
         self,
