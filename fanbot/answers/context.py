@@ -90,6 +90,12 @@ class Lookups:
     ) -> NameIndex[object]:
         return await self._remember(self._cache, INDEX_CACHE_GUILDS, (kind, guild_id), token, build)
 
+    async def remember(
+        self, key: tuple[str, Any], token: Token, build: Callable[[], Awaitable[NameIndex[object]]]
+    ) -> NameIndex[object]:
+        """A name index of another kind (the moderators' own-event index), kept like these."""
+        return await self._remember(self._cache, INDEX_CACHE_GUILDS, key, token, build)
+
     async def _remember(
         self,
         cache: OrderedDict[tuple[str, Any], tuple[Token, Any]],

@@ -16,8 +16,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -664,43 +662,22 @@ def read_drivers(text: str | None) -> tuple[str, ...] | None:
 # ---------------------------------------------------------------------------- finding things
 
 
-_IndexCache = OrderedDict[int, tuple[tuple[int, int], NameIndex[object]]]
+async def _own_event_index(asker: Asker) -> NameIndex[object]:
+    """Fuzzy index of the guild's own events, kept with the fans' indexes (``Lookups``)
+    until the guild's names change."""
+    guild = _guild(asker)
 
-
-class _OwnEvents:
-    """Fuzzy index of each guild's own events, rebuilt when the store changes.
-
-    Kept per store (weakly: a closed store's indexes go with it), so two databases
-    in one process never share an index."""
-
-    def __init__(self) -> None:
-        self._by_store: weakref.WeakKeyDictionary[Store, _IndexCache] = weakref.WeakKeyDictionary()
-
-    async def index(self, asker: Asker) -> NameIndex[object]:
-        guild = _guild(asker)
-        token = await asker.store.change_token(guild)
-        cache = self._by_store.setdefault(asker.store, OrderedDict())
-        hit = cache.get(guild)
-        if hit and hit[0] == token:
-            cache.move_to_end(guild)
-            return hit[1]
+    async def build() -> NameIndex[object]:
         items: list[tuple[str, object, list[str]]] = []
         # Most recent first, as in the fans' lookup: suggestions name the latest first.
-        for e in reversed(await asker.store.events(asker.scope)):
-            if e.guild_id != guild:
-                continue
+        for e in reversed(await asker.store.own_events(guild)):
             terms = [e.name, f"{e.name} {e.season}", e.key, f"{e.circuit.name} {e.season}"]
             items.append((f"{e.display_name} · {e.series.code}"[:100], e.id, terms))
-        index = NameIndex.build(items)
-        if asker.store.writing:
-            return index  # read through an open write that may yet roll back: not kept
-        cache[guild] = (token, index)
-        while len(cache) > 256:
-            cache.popitem(last=False)
-        return index
+        return NameIndex.build(items)
 
-
-OWN_EVENTS = _OwnEvents()
+    return await asker.lookups.remember(
+        ("moderation-events", guild), await asker.store.change_token(guild), build
+    )
 
 
 def _pick(index: NameIndex[object], text: str) -> object | None:
@@ -727,7 +704,7 @@ def _pick(index: NameIndex[object], text: str) -> object | None:
 async def resolve_own_event(asker: Asker, text: str) -> Event:
     """The guild's own event ``text`` names; a catalog event is refused by name."""
     guild = asker.scope.guild_id
-    index = await OWN_EVENTS.index(asker)
+    index = await _own_event_index(asker)
     wanted = _pick(index, text)
     event = await asker.store.event(asker.scope, int(str(wanted))) if wanted is not None else None
     if event is None:
@@ -754,7 +731,7 @@ async def own_event_with_version(asker: Asker, text: str) -> tuple[Event, int]:
 
 async def own_event_choices(asker: Asker, typed: str, limit: int = 25) -> list[tuple[str, int]]:
     """(label, event id) of the guild's own events, for autocomplete."""
-    index = await OWN_EVENTS.index(asker)
+    index = await _own_event_index(asker)
     return [(c.label, int(str(c.value))) for c in index.choices(typed, limit)]
 
 
