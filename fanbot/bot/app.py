@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -218,11 +219,10 @@ async def _run_until_stopped(bot: FanBot, token: str) -> None:
     (discord.py's own ``run`` only catches Ctrl-C: SIGTERM killed the process mid-send.)"""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+    # Windows event loops take no signal handlers: there, Ctrl-C still ends asyncio.run.
+    if sys.platform != "win32":
+        for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        except NotImplementedError:  # Windows: Ctrl-C still ends asyncio.run
-            pass
     async with bot:
         running = asyncio.create_task(bot.start(token))
         stopping = asyncio.create_task(stop.wait())
