@@ -26,8 +26,9 @@ from fanbot.calendar_files import (
     parse_events_ics,
     session_uid,
 )
-from fanbot.domain.localtime import from_iso_utc
+from fanbot.domain.localtime import from_iso_utc, to_iso_utc
 from fanbot.domain.model import Circuit, Event, EventStatus, Series, Session, SessionKind
+from fanbot.domain.session_time import session_length, window
 from fanbot.store.catalog_file import Catalog, CatalogError, EventRecord, parse_catalog
 
 SEBRING = CircuitInfo(
@@ -93,8 +94,10 @@ def test_sebring_weekend_across_the_spring_forward_gets_the_right_utc_instants()
         ("race", "2027-03-14T14:10:00Z", "2027-03-14"),  # 10:10 EDT, UTC-4: clocks went forward at 2am
     ]
     race = event.sessions[-1]
-    assert race.sort_at == race.start_at and race.horizon_at == "2027-03-15T02:10:00Z"  # + 12 hours
-    assert race.duration_minutes == 720
+    assert race.sort_at == race.start_at and race.duration_minutes == 720
+    length = session_length(race.kind, race.duration_minutes, None, "IMSA")
+    ends = window(from_iso_utc(race.start_at), None, "America/New_York", length)
+    assert to_iso_utc(ends.latest_end) == "2027-03-15T02:10:00Z"  # + 12 hours
 
 
 def test_le_mans_weekend_in_paris_time_with_repeated_practice_keys():
@@ -161,7 +164,11 @@ def test_a_time_tba_row_keeps_the_day_and_sorts_at_the_start_of_the_local_day():
     )
     (race,) = catalog.events[0].sessions
     assert (race.start_at, race.local_date) == (None, "2027-02-27")
-    assert (race.sort_at, race.horizon_at) == ("2027-02-26T21:00:00Z", "2027-02-27T21:00:00Z")  # UTC+3
+    assert race.sort_at == "2027-02-26T21:00:00Z"  # UTC+3
+    # It may start as late as the end of that day and then run its (estimated) length.
+    length = session_length(race.kind, race.duration_minutes, None, "WEC")
+    ends = window(None, date(2027, 2, 27), "Asia/Qatar", length)
+    assert to_iso_utc(ends.latest_end) == "2027-02-28T03:00:00Z" and length.estimated
 
 
 def test_derived_keys_look_like_the_documented_ones():

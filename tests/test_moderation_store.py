@@ -58,7 +58,6 @@ def write_of(event, **changes) -> EventWrite:
                 "2027-06-12T15:00:00Z",
                 "2027-06-12",
                 "2027-06-12T15:00:00Z",
-                "2027-06-12T15:00:00Z",
                 None,
                 None,
             ),

@@ -58,11 +58,14 @@ async def test_a_session_with_a_date_but_no_time_is_listed_as_time_tba(asker):
     assert "Sat 9 May 2026, time TBA" in render_next_race(answer, TextStyle())
 
 
-async def test_a_date_only_race_stays_next_until_its_local_day_ends(asker):
-    # 9 May 2026 ends at 22:00 UTC in Spa (CEST): still "to come" at 21:59.
-    answer = await next_race(asker("2026-05-09T21:59:00Z"), series="WEC")
+async def test_a_date_only_race_stays_current_through_its_local_day_plus_its_length(asker):
+    # 9 May 2026 ends at 22:00 UTC in Spa (CEST); a 6-hour race that started as late as
+    # that could run until 04:00 UTC: possibly under way until then, and said so.
+    answer = await next_race(asker("2026-05-10T03:59:00Z"), series="WEC")
     assert answer.event.name == "TotalEnergies 6 Hours of Spa-Francorchamps"
-    later = await next_race(asker("2026-05-09T22:00:00Z"), series="WEC")
+    assert answer.in_progress
+    assert "possibly under way" in render_next_race(answer, TextStyle())
+    later = await next_race(asker("2026-05-10T04:00:00Z"), series="WEC")
     assert later.event.name == "24 Hours of Le Mans (94th)"
 
 

@@ -7,9 +7,10 @@ from datetime import date, datetime
 
 from fanbot.answers.context import Asker
 from fanbot.answers.errors import BadOption
-from fanbot.answers.timing import is_done, is_to_come
+from fanbot.answers.timing import SessionStatus, statuses
 from fanbot.domain.localtime import utc_to_local
 from fanbot.domain.model import Event, Result, Series
+from fanbot.domain.session_time import SessionState
 from fanbot.i18n import N_
 
 
@@ -19,6 +20,7 @@ class ScheduleRow:
     first_day: date | None  # the first session's local day at the circuit
     race_day: date | None
     done: bool
+    under_way: bool = False  # a session is (or may be) running now
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,13 @@ def _local_day(event: Event, which: str) -> date | None:
 
 
 def event_is_done(event: Event, now: datetime) -> bool:
-    """Every dated session has passed (an event with no date is never "done")."""
-    dated = [s for s in event.sessions if s.local_date is not None or s.start is not None]
-    return bool(dated) and all(is_done(s, event, now) for s in dated)
+    """Every dated session is over (an event with no date is never "done")."""
+    dated = [s for s in statuses(event, now) if s.state is not SessionState.UNDATED]
+    return bool(dated) and all(s.state is SessionState.DONE for s in dated)
+
+
+def event_is_running(event: Event, now: datetime) -> bool:
+    return any(s.running for s in statuses(event, now))
 
 
 def parse_season(text: str | int | None) -> int | None:
@@ -72,7 +78,13 @@ async def schedule(asker: Asker, series: str | None = None, season: str | int | 
         year = nxt[0].season if nxt else (seasons[-1] if seasons else None)
     events = await asker.store.events(asker.scope, series=code, season=year) if year else []
     rows = tuple(
-        ScheduleRow(e, _local_day(e, "first"), _local_day(e, "race"), event_is_done(e, asker.now))
+        ScheduleRow(
+            e,
+            _local_day(e, "first"),
+            _local_day(e, "race"),
+            event_is_done(e, asker.now),
+            event_is_running(e, asker.now),
+        )
         for e in events
     )
     return Schedule(asker.now, wanted, year, rows, seasons)
@@ -84,18 +96,14 @@ class RaceCard:
     event: Event
     results: tuple[Result, ...]
     entry_count: int
+    sessions: tuple[SessionStatus, ...] = ()  # every session of the event, in its order
 
-    def session_state(self, index: int) -> str:
-        session = self.event.sessions[index]
-        if is_to_come(session, self.event, self.now):
-            return "to_come"
-        if is_done(session, self.event, self.now):
-            return "done"
-        return "unknown"
+    def session_state(self, index: int) -> SessionState:
+        return self.sessions[index].state
 
 
 async def race(asker: Asker, event: str) -> RaceCard:
     found = await asker.resolve_event(event)
     results = await asker.store.results(asker.scope, found.id)
     entries = await asker.store.entries(asker.scope, found.id)
-    return RaceCard(asker.now, found, tuple(results), len(entries))
+    return RaceCard(asker.now, found, tuple(results), len(entries), statuses(found, asker.now))

@@ -402,15 +402,11 @@ class PlannedSession:
         if self.start is not None:
             start = to_iso_utc(self.start)
             local_day = utc_to_local(self.start, zone).date().isoformat()
-            # Same rule as the importer: a timed session stays current until it ends.
-            horizon = to_iso_utc(self.start + timedelta(minutes=self.duration or 0))
             return SessionRecord(
-                self.key, self.kind.value, start, local_day, start, horizon, self.duration, self.notes
+                self.key, self.kind.value, start, local_day, start, self.duration, self.notes
             )
-        start_at, day, sort_at, horizon_at = session_timing(self.local_date, None, zone, self.duration)
-        return SessionRecord(
-            self.key, self.kind.value, start_at, day, sort_at, horizon_at, self.duration, self.notes
-        )
+        start_at, day, sort_at = session_timing(self.local_date, None, zone)
+        return SessionRecord(self.key, self.kind.value, start_at, day, sort_at, self.duration, self.notes)
 
 
 @dataclass(frozen=True)

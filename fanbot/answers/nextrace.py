@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fanbot.answers.context import Asker
-from fanbot.answers.timing import is_done, is_running, is_to_come
+from fanbot.answers.timing import SessionStatus, statuses
 from fanbot.domain.model import Event, Series, Session
+from fanbot.domain.session_time import SessionState
 
 
 @dataclass(frozen=True)
@@ -18,14 +19,18 @@ class NextRace:
     now: datetime
     series: Series | None
     event: Event | None
-    to_come: tuple[Session, ...]
+    to_come: tuple[Session, ...]  # under way or still to come
     done: tuple[Session, ...]
     last_event: Event | None
+    sessions: tuple[SessionStatus, ...] = ()  # every session of the event, in its order
 
     @property
     def in_progress(self) -> bool:
-        """Part of the weekend has run, or a session is under way."""
-        return bool(self.to_come) and (bool(self.done) or any(is_running(s, self.now) for s in self.to_come))
+        """Part of the weekend has run, or a session is (or may be) under way."""
+        return bool(self.to_come) and (bool(self.done) or any(s.running for s in self.sessions))
+
+    def status(self, session: Session) -> SessionStatus:
+        return next(s for s in self.sessions if s.session is session)
 
     json_extra = ("in_progress",)
 
@@ -42,6 +47,7 @@ async def next_race(asker: Asker, series: str | None = None) -> NextRace:
         last = await asker.store.event(asker.scope, last_id) if last_id is not None else None
         return NextRace(now, wanted, None, (), (), last)
     event = events[0]
-    to_come = tuple(s for s in event.sessions if is_to_come(s, event, now))
-    done = tuple(s for s in event.sessions if is_done(s, event, now))
-    return NextRace(now, wanted, event, to_come, done, None)
+    found = statuses(event, now)
+    to_come = tuple(s.session for s in found if s.current)
+    done = tuple(s.session for s in found if s.state is SessionState.DONE)
+    return NextRace(now, wanted, event, to_come, done, None, found)

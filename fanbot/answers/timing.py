@@ -1,35 +1,46 @@
-"""When a session counts as done or still to come."""
+"""Where each session of a weekend stands at the asking instant (``domain.session_time``)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from fanbot.domain.localtime import end_of_local_day
 from fanbot.domain.model import Event, Session
+from fanbot.domain.session_time import SessionState, session_window
+
+CURRENT = frozenset({SessionState.TO_COME, SessionState.UNDER_WAY, SessionState.POSSIBLY_UNDER_WAY})
+RUNNING = frozenset({SessionState.UNDER_WAY, SessionState.POSSIBLY_UNDER_WAY})
 
 
-def session_horizon(session: Session, zone: str) -> datetime | None:
-    """Until when the session is current: its end (start + duration, when known),
-    or the end of its local day when only the date is known."""
-    if session.start is not None:
-        return session.start + timedelta(minutes=session.duration_minutes or 0)
-    if session.local_date is not None:
-        return end_of_local_day(session.local_date, zone)
-    return None
+@dataclass(frozen=True)
+class SessionStatus:
+    """A session, its state at the asking instant, and until when it may run."""
+
+    session: Session
+    state: SessionState
+    ends: datetime | None  # the latest instant it may still be running; None: no date
+    length_minutes: int | None
+    length_estimated: bool  # the length is a default for its kind, not a published one
+
+    @property
+    def running(self) -> bool:
+        return self.state in RUNNING
+
+    @property
+    def current(self) -> bool:
+        """Under way or still to come."""
+        return self.state in CURRENT
 
 
-def is_to_come(session: Session, event: Event, now: datetime) -> bool:
-    horizon = session_horizon(session, event.circuit.timezone)
-    return horizon is not None and horizon > now
+def session_status(session: Session, event: Event, now: datetime) -> SessionStatus:
+    window = session_window(session, event)
+    if window is None:
+        return SessionStatus(session, SessionState.UNDATED, None, None, False)
+    return SessionStatus(
+        session, window.state(now), window.latest_end, window.length.minutes, window.length.estimated
+    )
 
 
-def is_done(session: Session, event: Event, now: datetime) -> bool:
-    horizon = session_horizon(session, event.circuit.timezone)
-    return horizon is not None and horizon <= now
-
-
-def is_running(session: Session, now: datetime) -> bool:
-    """Started and, by its known duration, not over yet."""
-    if session.start is None or not session.duration_minutes:
-        return False
-    return session.start <= now < session.start + timedelta(minutes=session.duration_minutes)
+def statuses(event: Event, now: datetime) -> tuple[SessionStatus, ...]:
+    """Every session of ``event`` in its order, with where it stands at ``now``."""
+    return tuple(session_status(s, event, now) for s in event.sessions)

@@ -24,7 +24,7 @@ from fanbot.config import Settings, catalog_path
 from fanbot.domain.model import Event
 from fanbot.i18n import translator
 from fanbot.reminders.dispatcher import Dispatcher, Shards
-from fanbot.render.words import countdown
+from fanbot.render.words import countdown, kind_label
 from fanbot.store import Scope, Store
 
 log = logging.getLogger(__name__)
@@ -188,8 +188,12 @@ class FanBot(commands.Bot):
         if answer.event is None:
             text = "No race scheduled · /nextrace"
         else:
+            running = next((s for s in answer.sessions if s.running), None)
             first = next((s for s in answer.to_come if s.start), None)
-            when = countdown(answer.now, first.start, tr) if first and first.start else "date TBA"
+            if running is not None:
+                when = tr("{session} under way", session=kind_label(running.session.kind, tr))
+            else:
+                when = countdown(answer.now, first.start, tr) if first and first.start else "date TBA"
             text = f"{answer.event.name[:80]} · {when}"
         await self.change_presence(activity=discord.CustomActivity(name=text[:128]))
 

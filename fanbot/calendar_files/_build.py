@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from fanbot.calendar_files.known import CircuitInfo, KnownCalendar
@@ -327,13 +327,11 @@ def _when(record: SessionRecord) -> str:
 
 def _record(s: SessionDraft, key: str, zone: str) -> SessionRecord:
     if s.instant is None:
-        start, day, sort_at, horizon = session_timing(s.day, None, zone, s.duration)
-        return SessionRecord(key, s.kind.value, start, day, sort_at, horizon, s.duration, s.notes)
+        start, day, sort_at = session_timing(s.day, None, zone)
+        return SessionRecord(key, s.kind.value, start, day, sort_at, s.duration, s.notes)
     start = to_iso_utc(s.instant)
     local_day = s.instant.astimezone(pytz_zone(zone)).date().isoformat()
-    # Same rule as session_timing: a timed session stays current until it ends.
-    horizon = to_iso_utc(s.instant + timedelta(minutes=s.duration or 0))
-    return SessionRecord(key, s.kind.value, start, local_day, start, horizon, s.duration, s.notes)
+    return SessionRecord(key, s.kind.value, start, local_day, start, s.duration, s.notes)
 
 
 def _raw_circuit(c: CircuitInfo) -> dict[str, Any]:

@@ -102,6 +102,9 @@ class Event:
     name: str
     edition: int | None = None
     length: str | None = None
+    # The race's maximum length in minutes, as the series publishes it ("1,000 miles or
+    # 10 hours" is 600); None when no source gives it (``domain.session_time``).
+    length_minutes: int | None = None
     status: EventStatus = EventStatus.SCHEDULED
     info_url: str | None = None
     watch_url: str | None = None

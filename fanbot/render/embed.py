@@ -16,9 +16,11 @@ from discord.utils import format_dt
 from fanbot.answers.calendar import RaceCard, Schedule
 from fanbot.answers.nextrace import NextRace
 from fanbot.answers.people import CircuitCard, DriverCard, Lineup
-from fanbot.answers.timing import is_running
+from fanbot.answers.timing import SessionStatus
 from fanbot.domain.model import Entry, Event, EventStatus, Session
+from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate, format_day
+from fanbot.render.states import status_note
 from fanbot.render.words import STATUS, appearance_line, kind_label
 
 TITLE_LIMIT = 256
@@ -98,14 +100,26 @@ class Pages:
         return pages
 
 
-def session_text(session: Session, tr: Translate, locale: str, *, relative: bool = True) -> str:
+def session_text(
+    session: Session, tr: Translate, locale: str, *, relative: bool = True, state: SessionState | None = None
+) -> str:
     label = f"**{kind_label(session.kind, tr)}**"
     if session.start is not None:
         text = f"{label} — {format_dt(session.start, 'F')}"
         return text + (f" ({format_dt(session.start, 'R')})" if relative else "")
     if session.local_date is not None:
-        return f"{label} — {format_day(session.local_date, locale)}, " + tr("time TBA")
+        # A session that is over and whose time no source gave will never be "announced".
+        unknown = tr("time not recorded") if state is SessionState.DONE else tr("time TBA")
+        return f"{label} — {format_day(session.local_date, locale)}, {unknown}"
     return f"{label} — " + tr("date TBA")
+
+
+def status_text(status: SessionStatus, tr: Translate, locale: str) -> str:
+    """A session's line with where it stands; Discord writes each instant in the reader's zone."""
+    to_come = status.state is SessionState.TO_COME
+    text = session_text(status.session, tr, locale, relative=to_come, state=status.state)
+    note = status_note(status, tr, when=lambda instant: format_dt(instant, "R"))
+    return f"{text} — **{note}**" if note and status.running else f"{text} — {note}" if note else text
 
 
 def _heading_lines(event: Event, tr: Translate) -> list[str]:
@@ -159,14 +173,14 @@ def next_race_pages(answer: NextRace, tr: Translate, locale: str) -> list[discor
         tr("{heading}: {name}", heading=heading, name=event.display_name),
         "\n".join(_heading_lines(event, tr)),
     )
-    if answer.done:
+    done = [s for s in answer.sessions if s.state is SessionState.DONE]
+    if done:
         pages.add_lines(
-            tr("Done"), [session_text(s, tr, locale, relative=False) for s in answer.done], tr("(continued)")
+            tr("Done"),
+            [session_text(s.session, tr, locale, relative=False, state=s.state) for s in done],
+            tr("(continued)"),
         )
-    lines = [
-        session_text(s, tr, locale) + (" — **" + tr("under way") + "**" if is_running(s, answer.now) else "")
-        for s in answer.to_come
-    ]
+    lines = [status_text(s, tr, locale) for s in answer.sessions if s.current]
     pages.add_lines(tr("Sessions"), lines, tr("(continued)"))
     links = _links(event, tr)
     if links:
@@ -192,8 +206,8 @@ def schedule_pages(answer: Schedule, tr: Translate, locale: str) -> list[discord
         day = format_day(row.race_day, locale) if row.race_day else tr("date TBA")
         series = "" if answer.series else f"{e.series.code} · "
         status = "" if e.status is EventStatus.SCHEDULED else f" **{tr(STATUS[e.status])}**"
-        mark = "✅" if row.done else "🏁"
-        done = " — " + tr("done") if row.done else ""
+        mark = "✅" if row.done else "▶️" if row.under_way else "🏁"
+        done = " — " + tr("done") if row.done else " — **" + tr("under way") + "**" if row.under_way else ""
         lines.append(f"{mark} {day} — {series}{e.name} · {e.circuit.name}{status}{done}")
     pages.add_lines(tr("Calendar"), lines, tr("(continued)"))
     return pages.finish(None, page_label(tr))
@@ -208,7 +222,7 @@ def race_pages(answer: RaceCard, tr: Translate, locale: str) -> list[discord.Emb
     )
     pages = Pages(event.display_name, "\n".join(lines))
     pages.add_lines(
-        tr("Sessions"), [session_text(s, tr, locale) for s in event.sessions] or ["—"], tr("(continued)")
+        tr("Sessions"), [status_text(s, tr, locale) for s in answer.sessions] or ["—"], tr("(continued)")
     )
     if answer.entry_count:
         pages.add_field(tr("Entries"), tr("{n} entries on record (see /lineup).", n=answer.entry_count))

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from fanbot.answers.calendar import RaceCard, Schedule
 from fanbot.answers.nextrace import NextRace
 from fanbot.answers.people import CircuitCard, DriverCard, Lineup
-from fanbot.answers.timing import is_running
+from fanbot.answers.timing import SessionStatus
 from fanbot.domain.model import Entry, Event, EventStatus, Session
+from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate, format_day, format_local, translator
+from fanbot.render.states import status_note
 from fanbot.render.words import STATUS, appearance_line, countdown, kind_label
+
+# How a session's line starts, by where it stands.
+MARK = {
+    SessionState.DONE: "✓",
+    SessionState.UNDER_WAY: "▶",
+    SessionState.POSSIBLY_UNDER_WAY: "▶",
+    SessionState.TO_COME: "•",
+    SessionState.UNDATED: "?",
+}
 
 
 @dataclass(frozen=True)
@@ -26,7 +37,9 @@ class TextStyle:
         return translator(self.locale)
 
 
-def session_line(session: Session, event: Event, style: TextStyle) -> str:
+def session_line(
+    session: Session, event: Event, style: TextStyle, state: SessionState | None = None
+) -> str:
     tr = style.tr
     label = kind_label(session.kind, tr)
     if session.start is not None:
@@ -37,8 +50,20 @@ def session_line(session: Session, event: Event, style: TextStyle) -> str:
         return f"{label}: {shown}"
     if session.local_date is not None:
         day = format_day(session.local_date, style.locale)
-        return f"{label}: {day}, " + tr("time TBA")
+        # A session that is over and whose time no source gave will never be "announced".
+        unknown = tr("time not recorded") if state is SessionState.DONE else tr("time TBA")
+        return f"{label}: {day}, {unknown}"
     return f"{label}: " + tr("date TBA")
+
+
+def status_line(status: SessionStatus, event: Event, style: TextStyle, now: datetime) -> str:
+    """A session's line with where it stands: done, under way, or how long until it starts."""
+    tr = style.tr
+    line = session_line(status.session, event, style, status.state)
+    note = status_note(status, tr, when=lambda instant: countdown(now, instant, tr))
+    if note is None and status.state is SessionState.TO_COME and status.session.start is not None:
+        note = countdown(now, status.session.start, tr)
+    return f"{line} — {note}" if note else line
 
 
 def event_heading(event: Event, style: TextStyle) -> list[str]:
@@ -100,15 +125,9 @@ def render_next_race(answer: NextRace, style: TextStyle) -> str:
     title = tr("Race weekend in progress") if answer.in_progress else tr("Next race")
     heading = event_heading(event, style)
     lines = [tr("{heading}: {name}", heading=title, name=heading[0]), *heading[1:]]
-    for session in answer.done:
-        lines.append("  ✓ " + session_line(session, event, style) + " — " + tr("done"))
-    for session in answer.to_come:
-        line = "  • " + session_line(session, event, style)
-        if is_running(session, answer.now):
-            line += " — " + tr("under way")
-        elif session.start is not None:
-            line += f" — {countdown(answer.now, session.start, tr)}"
-        lines.append(line)
+    for status in answer.sessions:
+        if status.state is not SessionState.UNDATED:
+            lines.append(f"  {MARK[status.state]} " + status_line(status, event, style, answer.now))
     lines += event_links(event, style)
     return "\n".join(lines)
 
@@ -131,12 +150,12 @@ def render_schedule(answer: Schedule, style: TextStyle) -> str:
     lines = [tr("{who} — season {season}", who=who, season=answer.season)]
     for row in answer.rows:
         e = row.event
-        mark = "✓" if row.done else "•"
+        mark = "✓" if row.done else "▶" if row.under_way else "•"
         status = "" if e.status is EventStatus.SCHEDULED else f" [{tr(STATUS[e.status])}]"
         series = "" if answer.series else f"{e.series.code} · "
+        state = " — " + tr("done") if row.done else " — " + tr("under way") if row.under_way else ""
         lines.append(
-            f"  {mark} {_day(row.race_day, style)} — {series}{e.name} "
-            f"({e.circuit.name}){status}" + (" — " + tr("done") if row.done else "")
+            f"  {mark} {_day(row.race_day, style)} — {series}{e.name} ({e.circuit.name}){status}{state}"
         )
     return "\n".join(lines)
 
@@ -149,9 +168,8 @@ def render_race(answer: RaceCard, style: TextStyle) -> str:
         tr("Season {season}", season=event.season)
         + (" · " + tr("edition {n}", n=event.edition) if event.edition else "")
     )
-    for i, session in enumerate(event.sessions):
-        mark = {"done": "✓", "to_come": "•"}.get(answer.session_state(i), "?")
-        lines.append(f"  {mark} " + session_line(session, event, style))
+    for status in answer.sessions:
+        lines.append(f"  {MARK[status.state]} " + status_line(status, event, style, answer.now))
     if answer.entry_count:
         lines.append(tr("{n} entries on record (see /lineup).", n=answer.entry_count))
     lines += event_links(event, style)

@@ -10,18 +10,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from fanbot.domain.localtime import (
     LocalTimeError,
-    end_of_local_day,
     is_known_zone,
     local_to_utc,
     to_iso_utc,
 )
 from fanbot.domain.model import EventStatus, SessionKind
+from fanbot.domain.session_time import MAX_MINUTES, first_instant_of_day
 
 FORMAT = "fanbot-catalog/1"
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -70,7 +70,6 @@ class SessionRecord:
     start_at: str | None
     local_date: str | None
     sort_at: str | None
-    horizon_at: str | None
     duration_minutes: int | None
     notes: str | None
 
@@ -104,6 +103,7 @@ class EventRecord:
     name: str
     edition: int | None
     length: str | None
+    length_minutes: int | None
     status: str
     info_url: str | None
     watch_url: str | None
@@ -308,6 +308,7 @@ def _parse_event(c: _Checker, item: Any, index: int, zones: dict[str, str]) -> E
     name = c.text(item, "name", where, required=True)
     edition = c.number(item, "edition", where, kind=int, minimum=1, maximum=1000)
     length = c.text(item, "length", where)
+    length_minutes = c.number(item, "length_minutes", where, kind=int, minimum=1, maximum=MAX_MINUTES)
     status = item.get("status", EventStatus.SCHEDULED.value)
     if not isinstance(status, str) or status not in {s.value for s in EventStatus}:
         c.problems.append(
@@ -331,6 +332,7 @@ def _parse_event(c: _Checker, item: Any, index: int, zones: dict[str, str]) -> E
         name,
         edition,
         length,
+        length_minutes,
         str(status),
         info_url,
         watch_url,
@@ -362,14 +364,14 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
         if clock is not None and day is None:
             c.problems.append(f"{at}.time: a time needs a date")
             continue
-        duration = c.number(item, "duration_minutes", at, kind=int, minimum=1, maximum=24 * 60 * 2)
+        duration = c.number(item, "duration_minutes", at, kind=int, minimum=1, maximum=MAX_MINUTES)
         notes = c.text(item, "notes", at, limit=MAX_TEXT)
         kinds_seen[kind] = kinds_seen.get(kind, 0) + 1
         key = kind if kinds_seen[kind] == 1 else f"{kind}-{kinds_seen[kind]}"
         if zone is None:
             continue  # the circuit problem is already reported
         try:
-            timing = session_timing(day, clock, zone, duration)
+            timing = session_timing(day, clock, zone)
         except LocalTimeError as exc:
             c.problems.append(f"{at}.time: {exc}")
             continue
@@ -378,30 +380,21 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
 
 
 def session_timing(
-    day: date | None, clock: time | None, zone: str, duration_minutes: int | None = None
-) -> tuple[str | None, str | None, str | None, str | None]:
-    """(start_at, local_date, sort_at, horizon_at) for a session, as stored.
+    day: date | None, clock: time | None, zone: str
+) -> tuple[str | None, str | None, str | None]:
+    """(start_at, local_date, sort_at) for a session, as stored.
 
-    A timed session stays current until it ends (start + duration, when the
-    duration is known): a 24-hour race under way is still the "next race".
-    A session with a known date but no time sorts at the start of its local
-    day and stays "to come" until that day ends at the circuit.
+    A session with a known date but no time sorts at the start of its local day. When it
+    ends is derived from these and its length where sessions are written
+    (``store.editing.put_sessions``, by ``domain.session_time``).
     """
     if day is None:
-        return None, None, None, None
+        return None, None, None
     day_text = day.isoformat()
-    day_end = to_iso_utc(end_of_local_day(day, zone))
     if clock is None:
-        day_start = _first_instant_of_day(day, zone)
-        return None, day_text, day_start, day_end
-    start_instant = local_to_utc(day, clock, zone)
-    start = to_iso_utc(start_instant)
-    end = to_iso_utc(start_instant + timedelta(minutes=duration_minutes or 0))
-    return start, day_text, start, end
-
-
-def _first_instant_of_day(day: date, zone: str) -> str:
-    return to_iso_utc(end_of_local_day(day - timedelta(days=1), zone))
+        return None, day_text, to_iso_utc(first_instant_of_day(day, zone))
+    start = to_iso_utc(local_to_utc(day, clock, zone))
+    return start, day_text, start
 
 
 def _parse_date(c: _Checker, value: Any, at: str) -> date | None:

@@ -32,8 +32,9 @@ from fanbot.domain.model import (
     Session,
     SessionKind,
 )
+from fanbot.domain.session_time import MAX_MINUTES
 from fanbot.store.catalog_file import Catalog, CatalogError, EventRecord, load_catalog_file
-from fanbot.store.editing import Editing, put_sessions
+from fanbot.store.editing import Editing, put_sessions, recompute_session_ends
 from fanbot.store.reminders import Reminders, stored_instant
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,14 @@ BUSY_TIMEOUT_MS = 5000
 # not in SQLite's busy handler, which would hold the connection's one thread, and every
 # read of the process queued behind it, for as long.)
 WRITE_WAIT_SECONDS = 2.0
-# How far a session's horizon (its end, or the end of its local day) may lie after its
-# sort instant: sessions are capped at 48 hours (catalog files and moderators alike) and
-# a day without a time is at most 25 hours long. upcoming_event_ids stops early on it.
-SESSION_SPAN = timedelta(hours=49)
+# How far a session's horizon (its latest end) may lie after its sort instant: a session
+# lasts at most 48 hours (catalog files and moderators alike), and one known only by its
+# day may start as late as the end of that day, at most 25 hours after the day's first
+# instant. upcoming_event_ids stops early on it.
+SESSION_SPAN = timedelta(minutes=MAX_MINUTES) + timedelta(hours=25)
+# The schema version that adds events.length_minutes; the store derives every session's
+# end again after its SQL.
+SESSION_ENDS_VERSION = 6
 # What a write may change among the names that indexes in memory hold (``Store._write``).
 # A guild id: that guild's own names.
 NameChange = Literal["catalog", "none"] | int
@@ -140,6 +145,8 @@ class Store:
         self._reader: sqlite3.Connection | None = None
         # Whether the schema has the name counter yet (upgrade tests stop before it).
         self._counts_names = False
+        # Upgrade tests stop migrations early; the importer then leaves out what is newer.
+        self._has_length_minutes = True
         # Write transactions this process has begun: a cache filled while one was open
         # may hold what it had not committed (``writing``).
         self.writes_begun = 0
@@ -179,6 +186,7 @@ class Store:
         try:
             await store._migrate(upto_version)
             store._counts_names = upto_version is None or upto_version >= NAME_COUNTER_VERSION
+            store._has_length_minutes = upto_version is None or upto_version >= SESSION_ENDS_VERSION
             if upto_version is None:
                 store._reader = _open_reader(str(path))
             if seed is not None and await store._catalog_is_empty():
@@ -217,6 +225,8 @@ class Store:
                 # inside our transaction so a failed migration leaves nothing behind.
                 for statement in _split_sql(sql):
                     await _run(db, statement)
+                if version == SESSION_ENDS_VERSION:
+                    await recompute_session_ends(db)
                 await _run(db, f"PRAGMA user_version = {version}")
 
     @asynccontextmanager
@@ -478,12 +488,15 @@ class Store:
             "name": e.name,
             "edition": e.edition,
             "length": e.length,
+            "length_minutes": e.length_minutes,
             "status": e.status,
             "info_url": e.info_url,
             "watch_url": e.watch_url,
             "source": e.source,
             "notes": e.notes,
         }
+        if not self._has_length_minutes:
+            del values["length_minutes"]
         async with db.execute(
             "SELECT * FROM events WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) AND key = ?",
             (guild_id, e.key),
@@ -555,7 +568,7 @@ class Store:
 
     async def _event_snapshot(self, db: aiosqlite.Connection, event_id: int) -> tuple[Any, ...]:
         async with db.execute(
-            "SELECT key, kind, start_at, local_date, sort_at, horizon_at, duration_minutes, notes "
+            "SELECT key, kind, start_at, local_date, sort_at, duration_minutes, notes "
             "FROM sessions WHERE event_id = ? ORDER BY id",
             (event_id,),
         ) as cur:
@@ -902,7 +915,7 @@ def _split_sql(script: str) -> list[str]:
 
 def _record_snapshot(e: EventRecord) -> tuple[Any, ...]:
     sessions = sorted(
-        (s.key, s.kind, s.start_at, s.local_date, s.sort_at, s.horizon_at, s.duration_minutes, s.notes)
+        (s.key, s.kind, s.start_at, s.local_date, s.sort_at, s.duration_minutes, s.notes)
         for s in e.sessions
     )
     entries = [
@@ -967,6 +980,7 @@ def _event(r: aiosqlite.Row, sessions: tuple[Session, ...], circuits: dict[int, 
         name=r["name"],
         edition=r["edition"],
         length=r["length"],
+        length_minutes=r["length_minutes"],
         status=EventStatus(r["status"]),
         info_url=r["info_url"],
         watch_url=r["watch_url"],

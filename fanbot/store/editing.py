@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from fanbot.domain.localtime import from_iso_utc, to_iso_utc
+from fanbot.domain.session_time import session_length, window
 from fanbot.store.catalog_file import Catalog, CircuitRecord, EntryRecord, ResultRecord, SessionRecord
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ async def put_sessions(db: aiosqlite.Connection, event_id: int, sessions: Sequen
     """Make the event's sessions exactly ``sessions``, matched by key: a session that stays
     keeps its id (reminders point at it), the ones not listed are removed. Shared by the
     moderators' writes and the catalog importer."""
+    ends = await _session_ends(db, event_id, sessions)
     keys = [s.key for s in sessions]
     marks = ", ".join("?" for _ in keys)
     await _exec(
@@ -123,11 +125,53 @@ async def put_sessions(db: aiosqlite.Connection, event_id: int, sessions: Sequen
                 s.start_at,
                 s.local_date,
                 s.sort_at,
-                s.horizon_at,
+                ends[s.key],
                 s.duration_minutes,
                 s.notes,
             ),
         )
+
+
+async def _session_ends(
+    db: aiosqlite.Connection, event_id: int, sessions: Sequence[SessionRecord]
+) -> dict[str, str | None]:
+    """Each session's ``horizon_at``: the latest instant it may still be running, derived
+    from its start (or its day) and its length (``domain.session_time``), never copied."""
+    row = await _one(
+        db,
+        # e.*: a schema before version 6 (upgrade tests) has no length_minutes yet.
+        "SELECT sr.code AS series_code, c.timezone AS zone, e.* FROM events e "
+        "JOIN series sr ON sr.id = e.series_id JOIN circuits c ON c.id = e.circuit_id WHERE e.id = ?",
+        (event_id,),
+    )
+    assert row is not None, "sessions are written for an event that exists"
+    series, zone = row["series_code"], row["zone"]
+    event_minutes = row["length_minutes"] if "length_minutes" in row.keys() else None
+    ends: dict[str, str | None] = {}
+    for s in sessions:
+        length = session_length(s.kind, s.duration_minutes, event_minutes, series)
+        start = from_iso_utc(s.start_at) if s.start_at else None
+        day = date.fromisoformat(s.local_date) if s.local_date else None
+        found = window(start, day, zone, length)
+        ends[s.key] = to_iso_utc(found.latest_end) if found else None
+    return ends
+
+
+async def recompute_session_ends(db: aiosqlite.Connection) -> None:
+    """Derive every session's end again (after a change of the rules: migration 6)."""
+    async with db.execute("SELECT DISTINCT event_id FROM sessions") as cur:
+        event_ids = [int(r[0]) for r in await cur.fetchall()]
+    for event_id in event_ids:
+        async with db.execute(
+            "SELECT key, kind, start_at, local_date, sort_at, duration_minutes, notes "
+            "FROM sessions WHERE event_id = ?",
+            (event_id,),
+        ) as cur:
+            records = [SessionRecord(*r) for r in await cur.fetchall()]
+        for key, end in (await _session_ends(db, event_id, records)).items():
+            await _exec(
+                db, "UPDATE sessions SET horizon_at = ? WHERE event_id = ? AND key = ?", (end, event_id, key)
+            )
 
 
 async def _one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
