@@ -190,8 +190,6 @@ async def test_the_same_event_cannot_be_added_twice(mods):
         "Club 6 Hours of Spa (fictional) is already on this server's calendar (Club 6 Hours of Spa "
         "(fictional) 2027). Change it with /event edit instead of adding it again."
     )
-    same_weekend = await refused(mods, "event add", **{**SPA, "name": "Another name (fictional)"})
-    assert same_weekend.startswith("Another name (fictional) is already on this server's calendar")
     catalog = await refused(
         mods,
         "event add",
@@ -201,6 +199,29 @@ async def test_the_same_event_cannot_be_added_twice(mods):
         race="2025-06-14 16:00",
     )
     assert catalog.startswith("24 Hours of Le Mans (93rd) is already on this server's calendar")
+
+
+async def test_another_race_the_same_day_at_the_same_circuit_is_a_warning_with_add_anyway(mods):
+    # Double-header weekends hold two races: a second name at the same circuit, series and
+    # day is worth a second look, not a refusal. The same name is still refused (above).
+    first = await mods.by_permission.slash(mods.channel, "event add", **SPA)
+    await mods.by_permission.click(first.response, label="Confirm")
+    before = await dump(mods.store)
+    second = await mods.by_permission.slash(
+        mods.channel, "event add", **{**SPA, "name": "Race 2 (fictional)"}
+    )
+    assert not second.ephemeral
+    assert labels(second.response) == ["Add anyway", "Cancel"]
+    warning = second.response.embeds[0].description + "".join(
+        f.value for f in second.response.embeds[0].fields
+    )
+    assert "Club 6 Hours of Spa (fictional) 2027 is at the same circuit on the same day" in warning
+    assert await dump(mods.store) == before
+    await mods.by_permission.click(second.response, label="Add anyway")
+    assert sorted(e.name for e in await mods.own_events()) == [
+        "Club 6 Hours of Spa (fictional)",
+        "Race 2 (fictional)",
+    ]
 
 
 async def test_two_previews_of_the_same_new_event_save_it_once(mods):

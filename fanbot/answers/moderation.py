@@ -370,6 +370,8 @@ class Notice:
     fields: dict[str, Any] = field(default_factory=dict)
     # A likely mistake to look at (the button then says "Confirm anyway"), not just information.
     check: bool = True
+    # What the confirm button says instead when this notice is shown (a msgid).
+    confirm_label: str | None = None
 
     def render(self, tr: Translate) -> str:
         values = {
@@ -825,23 +827,37 @@ def date_warnings(sessions: tuple[PlannedSession, ...], now: datetime, zone: str
     return tuple(notices)
 
 
-async def _check_not_duplicate(asker: Asker, plan: EventPlan) -> None:
-    """A new event must not repeat one the guild sees (its own or the catalog's)."""
+async def _check_not_duplicate(asker: Asker, plan: EventPlan) -> tuple[Notice, ...]:
+    """A new event must not repeat one the guild sees (its own or the catalog's): the same
+    key or name is refused. One of another name at the same circuit, series and race day
+    is only a warning: double-header weekends hold two races."""
+    notices: list[Notice] = []
     for e in await asker.store.events(asker.scope, series=plan.series.code, season=plan.season):
         if plan.before is not None and e.id == plan.before.id:
             continue
         same_key = e.guild_id is not None and e.key == plan.key
         same_name = fold(e.name) == fold(plan.name)
+        if same_key or same_name:
+            raise DuplicateEvent(name=plan.name, existing=e.display_name)
         race = next((s for s in plan.sessions if s.kind is SessionKind.RACE), None)
-        same_weekend = (
+        if (
             race is not None
             and race.local_date is not None
             and e.circuit.id == plan.circuit.id
             and e.race is not None
             and e.race.local_date == race.local_date
-        )
-        if same_key or same_name or same_weekend:
-            raise DuplicateEvent(name=plan.name, existing=e.display_name)
+        ):
+            notices.append(
+                Notice(
+                    N_(
+                        "{existing} is at the same circuit on the same day. Add this one too only "
+                        "if it is another race (a double-header), not the same one renamed."
+                    ),
+                    {"existing": e.display_name},
+                    confirm_label=N_("Add anyway"),
+                )
+            )
+    return tuple(notices)
 
 
 # ---------------------------------------------------------------------------- events
@@ -940,8 +956,8 @@ async def plan_event_add(
         sessions=ordered,
         warnings=date_warnings(ordered, asker.now, found_circuit.timezone),
     )
-    await _check_not_duplicate(asker, plan)
-    return plan
+    same_day = await _check_not_duplicate(asker, plan)
+    return replace(plan, warnings=(*same_day, *plan.warnings))
 
 
 async def plan_event_edit(
@@ -1025,7 +1041,8 @@ async def plan_event_edit(
         warnings=date_warnings(ordered, asker.now, new_circuit.timezone),
     )
     if plan.name != before.name or plan.series != before.series or plan.season != before.season:
-        await _check_not_duplicate(asker, plan)
+        same_day = await _check_not_duplicate(asker, plan)
+        plan = replace(plan, warnings=(*same_day, *plan.warnings))
     if not plan.changes and not any(s.changed for s in plan.sessions):
         raise NothingToChange()
     return plan

@@ -243,6 +243,7 @@ class ConfirmView(discord.ui.View):
         *,
         danger: bool = False,
         warned: bool = False,
+        confirm_label: str | None = None,
         timeout: float = PREVIEW_TIMEOUT,
     ) -> None:
         super().__init__(timeout=timeout)
@@ -253,7 +254,10 @@ class ConfirmView(discord.ui.View):
         self.action = action
         self.finished = False
         self.message: discord.Message | discord.InteractionMessage | None = None
-        self.confirm.label = tr("Confirm anyway") if warned else tr("Confirm")
+        if confirm_label is not None:
+            self.confirm.label = tr(confirm_label)
+        else:
+            self.confirm.label = tr("Confirm anyway") if warned else tr("Confirm")
         self.confirm.style = discord.ButtonStyle.danger if danger else discord.ButtonStyle.success
         self.cancel.label = tr("Cancel")
 
@@ -427,6 +431,7 @@ class ModerationCog(commands.Cog):
             commit,
             danger=plan.action.endswith("remove") or plan.action == "event.cancel",
             warned=any(w.check for w in plan.warnings),
+            confirm_label=next((w.confirm_label for w in plan.warnings if w.confirm_label), None),
         )
         view.message = await send(interaction, embeds=[plan_embed(plan, tr, locale)], view=view)
 
