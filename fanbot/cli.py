@@ -9,26 +9,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from fanbot.answers.calendar import race, schedule
 from fanbot.answers.context import Asker, Lookups
-from fanbot.answers.errors import AnswerError
-from fanbot.answers.moderation import export_ics
+from fanbot.answers.errors import Ambiguous, AnswerError
+from fanbot.answers.moderation import ImportRefused, commit_import, export_ics, file_kind, plan_import
 from fanbot.answers.nextrace import next_race
 from fanbot.answers.people import circuit, driver, lineup
 from fanbot.clock import Clock, FixedClock, SystemClock
-from fanbot.commands import COMMANDS, CommandLineError, ParsedCommand, parse_command_line
+from fanbot.commands import CommandLineError, Help, ParsedCommand, help_answer, parse_command_line
 from fanbot.config import ConfigError, Settings, catalog_path
 from fanbot.domain.localtime import LocalTimeError, is_known_zone, parse_instant
 from fanbot.i18n import SUPPORTED, translator
 from fanbot.render import json_out
 from fanbot.render.text import (
     TextStyle,
+    render_ambiguous,
     render_circuit,
     render_driver,
     render_lineup,
@@ -37,38 +39,49 @@ from fanbot.render.text import (
     render_schedule,
 )
 from fanbot.store import Scope, Store
-from fanbot.store.catalog_file import CatalogError, load_catalog_file
+from fanbot.store.catalog_file import CatalogError, parse_catalog_json, read_file_bytes
+from fanbot.store.database import StoreUnavailable
 
 EXIT_USAGE = 2
+# Discord ids (snowflakes) fit SQLite's signed 64-bit integers.
+MAX_SNOWFLAKE = 2**63 - 1
+# The user id audit rows record for what ``fanbot import --guild`` changes.
+CONSOLE_USER_ID = 0
+
+log = logging.getLogger("fanbot.cli")
 
 
 @dataclass(frozen=True)
 class ConsoleCommand:
     answer: Callable[..., Awaitable[Any]]
-    text: Callable[[Any, TextStyle], str]
+    # (answer, style), plus spoilers=bool when ``spoilers`` names fields.
+    text: Callable[..., str]
+    # Fields of the answer that tell how a race ended: left out unless --spoilers, since a
+    # terminal has no spoiler markup to hide them behind (Discord's answers use it).
+    spoilers: tuple[str, ...] = ()
 
 
 CONSOLE: dict[str, ConsoleCommand] = {
     "nextrace": ConsoleCommand(next_race, render_next_race),
     "schedule": ConsoleCommand(schedule, render_schedule),
-    "race": ConsoleCommand(race, render_race),
+    "race": ConsoleCommand(race, render_race, spoilers=("results",)),
     "lineup": ConsoleCommand(lineup, render_lineup),
     "circuit": ConsoleCommand(circuit, render_circuit),
     "driver": ConsoleCommand(driver, render_driver),
 }
 
 
-def _render_help(_: Any, style: TextStyle) -> str:
+def _render_help(answer: Help, style: TextStyle) -> str:
     tr = style.tr
     lines = [tr("fanbot answers these commands:")]
-    for spec in COMMANDS.values():
+    for entry in answer.commands:
         example = tr("e.g.")
-        lines.append(f"  {spec.usage()}\n      {tr(spec.description)} — {example} {spec.example}")
+        lines.append(f"  {entry.usage}\n      {tr(entry.description)} — {example} {entry.example}")
     return "\n".join(lines)
 
 
-async def _help_answer(_: Asker) -> None:
-    return None
+async def _help_answer(_: Asker) -> Help:
+    return help_answer()
 
 
 CONSOLE["help"] = ConsoleCommand(_help_answer, _render_help)
@@ -83,23 +96,38 @@ async def answer_line(
     as_json: bool,
     guild_id: int | None = None,
     lookups: Lookups | None = None,
+    spoilers: bool = False,
 ) -> tuple[int, str]:
-    """(exit code, output) for one console command line."""
+    """(exit code, output) for one console command line. With ``as_json`` a failure is
+    ``{"error": ...}``; results are shown only with ``spoilers``."""
     try:
         parsed = parse_command_line(line)
     except CommandLineError as exc:
-        return EXIT_USAGE, str(exc)
+        return _failed(EXIT_USAGE, exc.render(style.tr), as_json)
     command = CONSOLE.get(parsed.spec.name)
     if command is None:
-        return EXIT_USAGE, f"/{parsed.spec.name} is not available in the console yet."
+        return _failed(
+            EXIT_USAGE,
+            style.tr("/{name} is not available in the console yet.", name=parsed.spec.name),
+            as_json,
+        )
     asker = Asker(store, Scope(guild_id), clock, lookups or Lookups(store))
     try:
         answer = await command.answer(asker, **_keyword_options(parsed))
+    except Ambiguous as exc:
+        return _failed(1, render_ambiguous(exc, style), as_json)
     except AnswerError as exc:
-        return 1, exc.render(translator(style.locale))
+        return _failed(1, exc.render(translator(style.locale)), as_json)
     if as_json:
-        return 0, json_out.dumps(parsed.spec.name, answer)
+        hidden = () if spoilers else tuple(f for f in command.spoilers if getattr(answer, f, None))
+        return 0, json_out.dumps(parsed.spec.name, answer, hidden=hidden)
+    if command.spoilers:
+        return 0, command.text(answer, style, spoilers=spoilers)
     return 0, command.text(answer, style)
+
+
+def _failed(code: int, message: str, as_json: bool) -> tuple[int, str]:
+    return code, json_out.error(message) if as_json else message
 
 
 def _keyword_options(parsed: ParsedCommand) -> dict[str, str]:
@@ -112,24 +140,47 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--at", help="answer as if it were this instant (ISO-8601 with Z or offset)")
     parser.add_argument("--tz", default="UTC", help="show times in this IANA zone (default UTC)")
     parser.add_argument("--locale", default="en", choices=SUPPORTED, help="answer language")
-    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    parser.add_argument(
+        "--json", action="store_true", help='print the answer as JSON (a failure as {"error": ...})'
+    )
     parser.add_argument("--guild", type=int, help="answer as this guild (its own events too)")
+    parser.add_argument("--spoilers", action="store_true", help="show race results (hidden by default)")
+
+
+class _BadArguments(Exception):
+    """What argparse would print before exiting, kept so that --json can print it as JSON."""
+
+    def __init__(self, message: str, usage: str, prog: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    # Sub-commands' parsers are made of the same class (argparse's default).
+    def error(self, message: str) -> NoReturn:
+        raise _BadArguments(message, self.format_usage(), self.prog)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="fanbot", description="fanbot: the endurance-racing Discord bot, and its console."
-    )
+    parser = _Parser(prog="fanbot", description="fanbot: the endurance-racing Discord bot, and its console.")
     sub = parser.add_subparsers(dest="action", required=True)
     ask = sub.add_parser("ask", help='answer one command, e.g. fanbot ask "/nextrace"')
     _common_options(ask)
     ask.add_argument("command", help='the command as typed in Discord, e.g. "/nextrace series:WEC"')
     console = sub.add_parser("console", help="answer commands typed one per line")
     _common_options(console)
-    imp = sub.add_parser("import", help="load a catalog file (idempotent; all or nothing)")
+    imp = sub.add_parser(
+        "import",
+        help="load a catalog file (JSON), or with --guild a server's calendar (CSV, .ics or JSON); "
+        "idempotent, all or nothing",
+    )
     imp.add_argument("file", type=Path)
     imp.add_argument("--db", type=Path)
-    imp.add_argument("--guild", type=int, help="import as this guild's own events")
+    imp.add_argument(
+        "--guild", type=int, help="import as this server's own events, checked as /event import checks them"
+    )
+    imp.add_argument("--series", help="with --guild: the series of an .ics file's events that name none")
     exp = sub.add_parser("export", help="write the calendar as an .ics file (the catalog, or a guild's)")
     exp.add_argument("--ics", action="store_true", help="iCalendar format (the one format there is)")
     exp.add_argument("--guild", type=int, help="this guild's calendar: the catalog and its own events")
@@ -141,8 +192,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def open_store(settings: Settings, db: Path | None) -> Store:
-    return await Store.open(db or settings.database, seed=catalog_path())
+class CliFailure(Exception):
+    """A failure the person at the terminal can fix: one line, and the exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+async def open_store(settings: Settings, db: Path | None, *, seed: bool = True) -> Store:
+    """The database (``--db``, else FANBOT_DB), seeded from the shipped catalog when new;
+    ``CliFailure`` when it cannot be opened."""
+    path = db or settings.database
+    try:
+        return await Store.open(path, seed=catalog_path() if seed else None)
+    except StoreUnavailable as exc:
+        raise CliFailure(f"{'--db' if db else 'FANBOT_DB'}: {exc}") from exc
 
 
 def _clock(at: str | None) -> Clock:
@@ -150,27 +215,31 @@ def _clock(at: str | None) -> Clock:
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    clock = _clock(args.at)
     store = await open_store(settings, args.db)
     try:
         code, out = await answer_line(
             store,
             args.command,
-            clock=_clock(args.at),
+            clock=clock,
             style=TextStyle(args.locale, args.tz),
             as_json=args.json,
             guild_id=args.guild,
+            spoilers=args.spoilers,
         )
     finally:
         await store.close()
-    print(out, file=sys.stdout if code == 0 else sys.stderr)
+    # JSON goes to standard output whatever happened: the exit code says which it is.
+    print(out, file=sys.stdout if code == 0 or args.json else sys.stderr)
     return code
 
 
 async def _console(args: argparse.Namespace, settings: Settings) -> int:
+    clock = _clock(args.at)
     store = await open_store(settings, args.db)
     lookups = Lookups(store)
     style = TextStyle(args.locale, args.tz)
-    print("fanbot console — type a command such as /nextrace, /help, or quit.")
+    print(style.tr("fanbot console — type a command such as /nextrace, /help, or quit."))
     try:
         while True:
             try:
@@ -185,16 +254,16 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
                 _, out = await answer_line(
                     store,
                     line,
-                    clock=_clock(args.at),
+                    clock=clock,
                     style=style,
                     as_json=args.json,
                     guild_id=args.guild,
                     lookups=lookups,
+                    spoilers=args.spoilers,
                 )
-            except Exception:
-                # One bad line must not end the session: say so, log why, go on.
-                logging.getLogger(__name__).exception("console command failed: %r", line)
-                out = "Sorry, that command failed; the error was logged."
+            except Exception as exc:
+                # One bad line must not end the session: say what failed, and go on.
+                _, out = _failed(1, "Sorry, that command failed: " + _bug(exc, settings), args.json)
             print(out)
     finally:
         await store.close()
@@ -202,17 +271,66 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
+    """A catalog file (JSON) into the shared catalog or, with --guild, a server's calendar
+    file (CSV, iCalendar or JSON) through the checks of the moderators' /event import."""
     try:
-        catalog = load_catalog_file(args.file)
+        data = read_file_bytes(args.file)
     except CatalogError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    store = await Store.open(args.db or settings.database)
+    if args.guild is not None:
+        return await _import_guild_file(args, settings, data)
+    if args.series:
+        raise CliFailure("--series is for a server's .ics file: use it with --guild ID", EXIT_USAGE)
+    kind = file_kind(args.file.name, data)
+    if kind in {"csv", "ics"}:
+        # Their events get keys of a server's own ("guild-..."), and they name series and
+        # circuits the catalog already has: they are a server's calendar, not the catalog.
+        raise CliFailure(
+            f"{args.file} is a {'CSV' if kind == 'csv' else 'iCalendar'} file: such files hold a "
+            "server's own events, so say whose with --guild ID (the server's id). The shared "
+            "catalog is imported from JSON in fanbot's catalog format (data/README.md).",
+            EXIT_USAGE,
+        )
     try:
-        summary = await store.import_catalog(catalog, guild_id=args.guild)
+        catalog = parse_catalog_json(data, source=str(args.file))
+    except CatalogError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    store = await open_store(settings, args.db, seed=False)
+    try:
+        summary = await store.import_catalog(catalog)
     finally:
         await store.close()
     print(f"imported {args.file}: {summary.describe()}")
+    return 0
+
+
+async def _import_guild_file(args: argparse.Namespace, settings: Settings, data: bytes) -> int:
+    # The shared catalog must be there: a server's file names its series and circuits.
+    store = await open_store(settings, args.db)
+    asker = Asker(store, Scope(args.guild), SystemClock(), Lookups(store))
+    try:
+        try:
+            plan = await plan_import(asker, filename=args.file.name, data=data, series=args.series)
+            # Audited like a moderator's import; user id 0 stands for the server's console.
+            await commit_import(asker, plan, by=CONSOLE_USER_ID)
+        except RecursionError:
+            # /event import's JSON reader lets this through: report it as the problem it is.
+            refused = ImportRefused(
+                args.file.name, ["not a catalog: its lists or objects are nested too deeply"]
+            )
+            print(refused.render(translator("en")), file=sys.stderr)
+            return 1
+        except AnswerError as exc:
+            print(exc.render(translator("en")), file=sys.stderr)
+            return 1
+    finally:
+        await store.close()
+    print(
+        f"imported {args.file} into server {args.guild}: {len(plan.new)} new, {len(plan.changed)} "
+        f"changed, {plan.unchanged} unchanged events"
+    )
     return 0
 
 
@@ -232,9 +350,18 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     if args.output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-    else:
+        return 0
+    try:
         args.output.write_bytes(data)
-        print(f"wrote {args.output} ({data.count(b'BEGIN:VEVENT')} calendar entries)")
+    except OSError as exc:
+        if args.output.is_dir():
+            why = "it is a folder: give a file name, like " + str(args.output / "fanbot.ics")
+        elif not args.output.parent.exists():
+            why = f"the folder {args.output.parent} does not exist (create it first)"
+        else:
+            why = exc.strerror or str(exc)
+        raise CliFailure(f"cannot write {args.output}: {why}") from exc
+    print(f"wrote {args.output} ({data.count(b'BEGIN:VEVENT')} calendar entries)")
     return 0
 
 
@@ -251,24 +378,40 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     from fanbot.bot.app import run_bot
 
+    # Open (and migrate, and seed) the database before going online: a wrong --db is
+    # then one line at once, not a failure after logging in to Discord.
+    asyncio.run(_check_database(settings, args.db))
     return run_bot(settings, args.db or settings.database)
 
 
+async def _check_database(settings: Settings, db: Path | None) -> None:
+    store = await open_store(settings, db)
+    await store.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one ``fanbot`` command line. Whatever it is given, it ends with an answer or one
+    line saying what was wrong (``{"error": ...}`` with --json) and an exit code not 0."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(words)
+    except _BadArguments as exc:
+        if "--json" in words:
+            print(json_out.error(f"{exc.prog}: {exc}"))
+        else:
+            print(f"{exc.usage}{exc.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    as_json = bool(getattr(args, "json", False))
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
-        print(f"fanbot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(exc), EXIT_USAGE, as_json)
     logging.basicConfig(
         level=logging.WARNING if args.action in {"ask", "console", "export"} else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if getattr(args, "tz", None) and not is_known_zone(args.tz):
-        print(f"fanbot: --tz {args.tz!r} is not an IANA time zone (e.g. Europe/Paris)", file=sys.stderr)
-        return EXIT_USAGE
     try:
+        _check_arguments(args)
         if args.action == "ask":
             return asyncio.run(_ask(args, settings))
         if args.action == "console":
@@ -278,9 +421,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.action == "export":
             return asyncio.run(_export(args, settings))
         return _run(args, settings)
+    except CliFailure as exc:
+        return _fail(str(exc), exc.code, as_json)
     except LocalTimeError as exc:
-        print(f"fanbot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(exc), EXIT_USAGE, as_json)
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C in the console or during an import: the shell's convention
+    except BrokenPipeError:
+        # The reader went away (``fanbot ask … | head``): nothing is wrong, nothing to say.
+        # Point stdout at nothing so that Python's own flush at exit stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command stopped by a closed pipe
+    except Exception as exc:
+        return _fail(_bug(exc, settings), 1, as_json)
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Options that argparse reads but cannot check, refused before anything is opened."""
+    tz = getattr(args, "tz", None)
+    if tz is not None and not is_known_zone(tz):
+        raise CliFailure(f"--tz {tz!r} is not an IANA time zone (e.g. Europe/Paris, or UTC)", EXIT_USAGE)
+    guild = getattr(args, "guild", None)
+    if guild is not None and not 0 < guild <= MAX_SNOWFLAKE:
+        raise CliFailure(
+            f"--guild {guild} is not a Discord server id: copy it from Discord (Developer Mode, then "
+            "right-click the server, Copy Server ID): up to 19 digits, like 1200000000000000001",
+            EXIT_USAGE,
+        )
+
+
+def _fail(message: str, code: int, as_json: bool) -> int:
+    if as_json:
+        print(json_out.error(message))
+    else:
+        print(f"fanbot: {message}", file=sys.stderr)
+    return code
+
+
+def _bug(exc: BaseException, settings: Settings) -> str:
+    """One line for an error that no input should cause; the traceback is logged (to
+    standard error) only when FANBOT_LOG_LEVEL=DEBUG asks for it, and the line says so."""
+    what = f"{type(exc).__name__}: {str(exc)[:200]}" if str(exc) else type(exc).__name__
+    if settings.log_level == "DEBUG":
+        log.error("fanbot failed", exc_info=exc)
+        return f"{what}. This is a bug in fanbot; the traceback was logged above."
+    return f"{what}. This is a bug in fanbot; run again with FANBOT_LOG_LEVEL=DEBUG to see where it happened."
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fanbot.i18n import N_
+from fanbot.i18n import N_, Translate, translator
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,43 @@ COMMANDS: dict[str, CommandSpec] = {
 }
 
 
+@dataclass(frozen=True)
+class HelpEntry:
+    """One command as /help lists it (and ``fanbot ask --json "/help"`` prints it)."""
+
+    name: str
+    usage: str
+    description: str
+    example: str
+    options: tuple[OptionSpec, ...]
+
+
+@dataclass(frozen=True)
+class Help:
+    commands: tuple[HelpEntry, ...]
+
+
+def help_answer() -> Help:
+    """Every command with its usage, description (English msgid) and an example."""
+    return Help(
+        tuple(HelpEntry(c.name, c.usage(), c.description, c.example, c.options) for c in COMMANDS.values())
+    )
+
+
 class CommandLineError(ValueError):
-    """A console command that cannot be read; the message lists what is allowed."""
+    """A console command that cannot be read. ``message`` is an English msgid with
+    ``fields``; with ``spec``, the command's usage follows. ``render(tr)`` writes it
+    in the reader's language, ``str()`` in English."""
+
+    def __init__(self, message: str, spec: CommandSpec | None = None, **fields: object) -> None:
+        self.message = message
+        self.spec = spec
+        self.fields = fields
+        super().__init__(self.render(translator("en")))
+
+    def render(self, tr: Translate) -> str:
+        problem = tr(self.message, **self.fields)
+        return _options_help(self.spec, problem, tr) if self.spec else problem
 
 
 @dataclass(frozen=True)
@@ -109,32 +144,36 @@ def parse_command_line(line: str) -> ParsedCommand:
     spec = COMMANDS.get(name)
     if spec is None:
         known = ", ".join(f"/{n}" for n in COMMANDS)
-        raise CommandLineError(f"Unknown command /{name or '?'}. Commands: {known}.")
+        raise CommandLineError(
+            N_("Unknown command /{name}. Commands: {known}."), name=name or "?", known=known
+        )
     allowed = {o.name for o in spec.options}
     rest = rest.strip()
     markers = [m for m in _OPTION_LIKE.finditer(rest) if m.group(1) in allowed or m.start() == 0]
     if rest and (not markers or markers[0].start() != 0):
-        raise CommandLineError(_options_help(spec, f"Cannot read “{rest}”."))
+        raise CommandLineError(N_("Cannot read “{text}”."), spec, text=rest)
     options: dict[str, str] = {}
     for i, marker in enumerate(markers):
         option = marker.group(1)
         if option not in allowed:
-            raise CommandLineError(_options_help(spec, f"/{name} has no option “{option}”."))
+            raise CommandLineError(N_("/{name} has no option “{option}”."), spec, name=name, option=option)
         end = markers[i + 1].start() if i + 1 < len(markers) else len(rest)
         value = rest[marker.end() : end].strip()
         if option in options:
-            raise CommandLineError(_options_help(spec, f"Option “{option}” is given twice."))
+            raise CommandLineError(N_("Option “{option}” is given twice."), spec, option=option)
         if not value:
-            raise CommandLineError(_options_help(spec, f"Option “{option}” has no value."))
+            raise CommandLineError(N_("Option “{option}” has no value."), spec, option=option)
         options[option] = value
     for o in spec.options:
         if o.required and o.name not in options:
-            raise CommandLineError(_options_help(spec, f"/{name} needs “{o.name}”."))
+            raise CommandLineError(N_("/{name} needs “{option}”."), spec, name=name, option=o.name)
     # Words that look like options but belong to no command's option list are
     # most likely typos: say so rather than fold them into the previous value.
     for m in _OPTION_LIKE.finditer(rest):
         if m.group(1) not in allowed and m.start() != 0 and _looks_like_option(m.group(1)):
-            raise CommandLineError(_options_help(spec, f"/{name} has no option “{m.group(1)}”."))
+            raise CommandLineError(
+                N_("/{name} has no option “{option}”."), spec, name=name, option=m.group(1)
+            )
     return ParsedCommand(spec, options)
 
 
@@ -143,12 +182,13 @@ def _looks_like_option(word: str) -> bool:
     return word in every_option or word in {"events", "drivers", "circuits", "seasons", "classe"}
 
 
-def _options_help(spec: CommandSpec, problem: str) -> str:
-    lines = [problem, f"Usage: {spec.usage()}"]
+def _options_help(spec: CommandSpec, problem: str, tr: Translate) -> str:
+    lines = [problem, tr("Usage: {usage}", usage=spec.usage())]
     for o in spec.options:
-        need = "required" if o.required else "optional"
-        lines.append(f"  {o.name} ({need}): {o.description}")
+        need = tr("required") if o.required else tr("optional")
+        label = f"{o.name} ({need})"
+        lines.append("  " + tr("{label}: {value}", label=label, value=tr(o.description)))
     if not spec.options:
-        lines.append("  (no options)")
-    lines.append(f"Example: {spec.example}")
+        lines.append("  " + tr("(no options)"))
+    lines.append(tr("Example: {example}", example=spec.example))
     return "\n".join(lines)

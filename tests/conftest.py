@@ -51,8 +51,8 @@ def asker(store: Store) -> AskerFactory:
 async def dump(store: Store) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table, to prove that something changed nothing.
 
-    Leaves out ``name_revision``: it counts write transactions (for the name indexes'
-    caches), and a write that changes nothing may still move it."""
+    Leaves out ``name_revision``: it counts the write transactions that changed rows (for
+    the name indexes' caches); tests of "changes nothing at all" check it themselves."""
     out: dict[str, list[tuple[object, ...]]] = {}
     async with store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") as cur:
         tables = [r[0] for r in await cur.fetchall() if r[0] != "name_revision"]

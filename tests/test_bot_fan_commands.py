@@ -32,6 +32,18 @@ async def test_nextrace_during_the_weekend_lists_done_and_remaining_sessions(wor
     assert "Qualifying" in fields(result)["Done"] and "Race" in fields(result)["Sessions"]
 
 
+async def test_a_race_under_way_is_shown_under_way_with_when_it_started(world):
+    # 2 h 30 into the 2012 Petit Le Mans (started 15:30 UTC): never "done", never 2025.
+    world.clock.instant = world.clock.instant.replace(month=10, day=20, hour=18)
+    result = await world.alice.slash(world.channel, "nextrace")
+    assert result.response.embeds[0].title.startswith("Race weekend in progress: Petit Le Mans")
+    started = timestamp("2012-10-20T15:30:00Z", "R")
+    assert f"**under way, started {started}" in fields(result)["Sessions"]
+    card = await world.alice.slash(world.channel, "race", event="petit le mans 2012")
+    assert f"under way, started {started}" in fields(card)["Sessions"]
+    assert "done" not in fields(card)["Sessions"].splitlines()[-1]
+
+
 async def test_nextrace_with_nothing_scheduled_names_the_last_race(world):
     world.clock.instant = world.clock.instant.replace(year=2026, month=11, day=25)
     result = await world.alice.slash(world.channel, "nextrace")
@@ -56,10 +68,15 @@ async def test_schedule_lists_a_season_with_past_events_marked_done(world):
     assert embed.title == "WEC — season 2025"
     lines = fields(result)["Calendar"].splitlines()
     assert len(lines) == 8
-    assert lines[0].startswith("✅ Fri 28 Feb 2025 — Qatar Airways Qatar 1812 km") and lines[0].endswith(
-        "done"
+    # Each race day is Discord date markup, so readers far east or west see their own date:
+    # the race's start when known, else noon at the circuit (São Paulo: 12:00 is 15:00 UTC).
+    assert lines[0].startswith(
+        f"✅ {timestamp('2025-02-28T11:00:00Z', 'D')} — Qatar Airways Qatar 1812 km"
+    ) and lines[0].endswith("done")
+    assert (
+        lines[4].startswith(f"🏁 {timestamp('2025-07-13T15:00:00Z', 'D')} — Rolex 6 Hours of São Paulo")
+        and "done" not in lines[4]
     )
-    assert lines[4].startswith("🏁 Sun 13 Jul 2025 — Rolex 6 Hours of São Paulo") and "done" not in lines[4]
 
 
 async def test_race_shows_sessions_and_results_behind_spoilers(world):
@@ -72,6 +89,11 @@ async def test_race_shows_sessions_and_results_behind_spoilers(world):
 
 
 async def test_race_shows_postponed_plainly(world):
+    # The catalog's own Qatar 2026 was rescheduled: mark it postponed again, as it once was.
+    raw = json.loads(catalog_path().read_text(encoding="utf-8"))
+    qatar = next(e for e in raw["events"] if e["key"] == "wec-2026-qatar-airways-qatar-1812-km")
+    qatar["status"] = "postponed"
+    await world.env.bot.store.import_catalog(parse_catalog(raw))
     result = await world.alice.slash(world.channel, "race", event="Qatar 1812 km 2026")
     embed = result.response.embeds[0]
     assert "**POSTPONED**" in embed.description
@@ -91,7 +113,7 @@ async def test_lineup_shows_the_6_muscle_milk_hpd_with_graf_luhr_dumas(world):
 async def test_lineup_groups_by_class_and_keeps_car_numbers_as_text(world):
     result = await world.alice.slash(world.channel, "lineup", event="petit lemans 2012")
     names = list(fields(result))
-    assert names == ["P1 (4)", "Unclassified (invitational) (1)", "P2 (5)"]
+    assert names == ["P1 (4)", "P2 (5)", "Unclassified (invitational) (1)"]
     assert "**#055** Level 5 Motorsports" in fields(result)["P2 (5)"]
     assert "**#0** Highcroft Racing" in fields(result)["Unclassified (invitational) (1)"]
 
@@ -251,7 +273,7 @@ async def test_french_reader_gets_french_answers_and_dates(world, monkeypatch):
     force_locale(monkeypatch, "fr")
     result = await world.alice.slash(world.channel, "nextrace")
     embed = result.response.embeds[0]
-    assert embed.title.startswith("Prochaine course : Petit Le Mans")
+    assert embed.title.startswith("Prochaine course\u00a0: Petit Le Mans")
     assert "Séances" in fields(result)
     assert embed.footer.text == "Les heures sont affichées dans votre fuseau horaire."
     world.clock.instant = world.clock.instant.replace(year=2026, month=5, day=1)
@@ -267,9 +289,17 @@ async def test_guild_locale_is_used_when_the_readers_language_is_not_supported(w
 
 async def test_synced_commands_carry_french_names_and_descriptions(world):
     synced = {c.name: c for c in await world.env.bot.tree.fetch_commands()}
-    assert {"nextrace", "schedule", "race", "lineup", "circuit", "driver", "help", "reminders", "remindme"} <= set(
-        synced
-    )
+    assert {
+        "nextrace",
+        "schedule",
+        "race",
+        "lineup",
+        "circuit",
+        "driver",
+        "help",
+        "reminders",
+        "remindme",
+    } <= set(synced)
     assert synced["nextrace"].name_localizations[discord.Locale.french] == "prochainecourse"
     for command in synced.values():
         assert command.name_localizations.get(discord.Locale.french), command.name
@@ -346,9 +376,17 @@ async def test_page_buttons_are_removed_when_they_expire(world):
 
 async def test_a_cancelled_event_is_not_a_circuits_next_race(world):
     raw = json.loads(catalog_path().read_text(encoding="utf-8"))
-    raw["events"] = [{"key": "called-off", "series": "WEC", "season": 2013, "name": "Called-off race",
-                      "circuit": "road-atlanta", "status": "cancelled",
-                      "sessions": [{"kind": "race", "date": "2013-10-19", "time": "11:00"}]}]
+    raw["events"] = [
+        {
+            "key": "called-off",
+            "series": "WEC",
+            "season": 2013,
+            "name": "Called-off race",
+            "circuit": "road-atlanta",
+            "status": "cancelled",
+            "sessions": [{"kind": "race", "date": "2013-10-19", "time": "11:00"}],
+        }
+    ]
     await world.env.bot.store.import_catalog(parse_catalog(raw), guild_id=world.guild.id)
     world.clock.instant = world.clock.instant.replace(year=2013)
     result = await world.alice.slash(world.channel, "circuit", circuit="road atlanta")

@@ -108,10 +108,11 @@ def test_ask_answers_every_fan_command(tmp_path):
     circuit = fanbot("ask", "--json", "/circuit circuit:Road atlanta", db=db)
     assert json.loads(circuit.stdout)["answer"]["circuit"]["timezone"] == "America/New_York"
     schedule = fanbot("ask", "/schedule series:WEC season:2026", db=db)
-    assert schedule.stdout.count("\n  ") == 8 and "POSTPONED" in schedule.stdout
+    # Qatar was rescheduled to late October, its race day not yet published (data/catalog.json).
+    assert schedule.stdout.count("\n  ") == 8 and "date TBA — Qatar Airways Qatar 1812 km" in schedule.stdout
     driver = fanbot("ask", "/driver driver:Lucas Luhr", db=db)
     assert "with Klaus Graf, Romain Dumas" in driver.stdout
-    race = fanbot("ask", "/race event:petit lemans 2012", db=db)
+    race = fanbot("ask", "--spoilers", "/race event:petit lemans 2012", db=db)
     assert "Overall P1: #12 Rebellion Racing" in race.stdout
     for run in (lineup, circuit, schedule, driver, race):
         assert run.returncode == 0, run.stderr
@@ -120,8 +121,8 @@ def test_ask_answers_every_fan_command(tmp_path):
 def test_ask_in_french(tmp_path):
     run = fanbot("ask", "--locale", "fr", "--at", "2012-10-01T00:00:00Z", "/nextrace", db=tmp_path / "f.db")
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("Prochaine course : Petit Le Mans")
-    assert "Course : sam. 20 oct. 2012" in run.stdout or "Course: sam. 20 oct. 2012" in run.stdout
+    assert run.stdout.startswith("Prochaine course\u00a0: Petit Le Mans")
+    assert "Course\u00a0: sam. 20 oct. 2012" in run.stdout or "Course: sam. 20 oct. 2012" in run.stdout
 
 
 def test_ask_not_found_exits_1_with_suggestions(tmp_path):

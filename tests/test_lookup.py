@@ -2,8 +2,8 @@
 
 import pytest
 
-from fanbot.answers.errors import NotFound
-from fanbot.answers.lookup import NameIndex, fold
+from fanbot.answers.errors import Ambiguous, NotFound
+from fanbot.answers.lookup import NameIndex, fold, fold_name
 
 
 def test_fold_drops_case_accents_and_punctuation():
@@ -102,5 +102,167 @@ def test_a_typed_name_means_what_autocomplete_offers_first():
     )
     first_choice = index.choices("sa 2024", 25)[0]
     assert first_choice.label == "12 Hours of Spa 2024"
-    assert index.find("sa 2024") == first_choice
     assert [c for c, _ in index.ranked("sa 2024", 2)] == index.choices("sa 2024", 25)[:2]
+    # Typed in full, a name means that first choice; two letters alone name nothing.
+    assert index.find("spa 2024") == first_choice
+    assert index.find("sa 2024") is None
+
+
+# ------------------------------------------------------------- names as fans type them
+
+
+def _edition(event) -> str:
+    return f"{event.name} {event.season}"
+
+
+@pytest.mark.parametrize(
+    ("typed", "answers"),
+    [
+        (
+            "le mans",
+            [
+                # 13 days before Le Mans 2025: that race, not the 2026 edition; during it,
+                # still that one; once it is over, the next one, within the coming year.
+                ("2025-06-01T00:00:00Z", "24 Hours of Le Mans (93rd) 2025"),
+                ("2025-06-15T10:00:00Z", "24 Hours of Le Mans (93rd) 2025"),
+                ("2025-07-01T00:00:00Z", "24 Hours of Le Mans (94th) 2026"),
+            ],
+        ),
+        (
+            "petit le mans",
+            [
+                ("2012-10-01T00:00:00Z", "Petit Le Mans powered by Mazda (15th running) 2012"),
+                ("2025-06-01T00:00:00Z", "Motul Petit Le Mans (28th) 2025"),
+                ("2026-11-25T00:00:00Z", "Motul Petit Le Mans 2026"),
+            ],
+        ),
+    ],
+)
+async def test_a_name_without_a_year_means_the_edition_nearest_now(asker, typed, answers):
+    assert [(at, _edition(await asker(at).resolve_event(typed))) for at, _ in answers] == answers
+
+
+async def test_an_edition_more_than_a_year_away_is_not_the_nearest_the_last_one_is(store, asker):
+    import json
+
+    from fanbot.config import catalog_path
+    from fanbot.store.catalog_file import parse_catalog
+
+    raw = json.loads(catalog_path().read_text(encoding="utf-8"))
+    raw["events"] = [
+        {
+            "key": "le-mans-2029",
+            "series": "WEC",
+            "season": 2029,
+            "name": "24 Hours of Le Mans",
+            "circuit": "la-sarthe",
+            "sessions": [{"kind": "race", "date": "2029-06-16", "time": "16:00"}],
+        }
+    ]
+    await store.import_catalog(parse_catalog(raw), guild_id=5)
+    ask = asker("2026-11-25T00:00:00Z", guild_id=5)
+    assert _edition(await ask.resolve_event("le mans")) == "24 Hours of Le Mans (94th) 2026"
+    later = asker("2028-07-01T00:00:00Z", guild_id=5)
+    assert _edition(await later.resolve_event("le mans")) == "24 Hours of Le Mans 2029"
+
+
+async def test_autocomplete_lists_the_edition_nearest_now_first(asker):
+    ask = asker("2025-06-01T00:00:00Z")
+    index = await ask.lookups.events(ask.scope)
+    assert index.choices("le mans", 25, now=ask.now)[0].label == "24 Hours of Le Mans (93rd) 2025 · WEC"
+    assert index.choices("petit le m", 25, now=ask.now)[0].label == "Motul Petit Le Mans (28th) 2025 · IMSA"
+
+
+COMMON_FORMS = [
+    ("24h du Mans", "24 Hours of Le Mans (93rd) 2025"),
+    ("24 Heures du Mans", "24 Hours of Le Mans (93rd) 2025"),
+    ("Le Mans 24", "24 Hours of Le Mans (93rd) 2025"),
+    ("les 24 heures du mans", "24 Hours of Le Mans (93rd) 2025"),
+    ("94e 24 Heures du Mans", "24 Hours of Le Mans (94th) 2026"),
+    ("Daytona 24", "Rolex 24 At Daytona (64th) 2026"),
+    ("Rolex 24", "Rolex 24 At Daytona (64th) 2026"),
+    ("12 Heures de Sebring", "Mobil 1 Twelve Hours of Sebring 2026"),
+    ("Sebring 12", "Mobil 1 Twelve Hours of Sebring 2026"),
+    ("12 hrs of sebring 2025", "Mobil 1 Twelve Hours of Sebring (73rd) 2025"),
+    ("6 Heures de Spa", "TotalEnergies 6 Hours of Spa-Francorchamps 2026"),
+    ("6H Fuji", "6 Hours of Fuji 2025"),
+    ("8h de Bahreïn", "Bapco Energies 8 Hours of Bahrain 2025"),
+    ("1812 km du Qatar 2025", "Qatar Airways Qatar 1812 km 2025"),
+    ("Lone Star", "Lone Star Le Mans 2025"),
+    ("Petit Le Mans", "Motul Petit Le Mans (28th) 2025"),
+    ("six heures de watkins glen", "Sahlen's Six Hours of The Glen 2025"),
+]
+
+
+async def test_races_are_found_by_their_common_forms_and_translations(asker):
+    ask = asker("2025-06-01T00:00:00Z")
+    assert [(typed, _edition(await ask.resolve_event(typed))) for typed, _ in COMMON_FORMS] == COMMON_FORMS
+
+
+async def test_le_mans_typed_any_way_is_never_petit_le_mans(asker):
+    for at in ("2025-06-01T00:00:00Z", "2025-09-01T00:00:00Z", "2026-11-25T00:00:00Z"):
+        for typed in ("24h du Mans", "24h le mans", "le mans race", "Le Mans 24", "24 heures du mans"):
+            found = await asker(at).resolve_event(typed)
+            assert found.name.startswith("24 Hours of Le Mans"), (at, typed, found.name)
+
+
+async def test_text_that_names_nothing_is_no_match(asker):
+    ask = asker("2025-06-01T00:00:00Z")
+    for typed in ['" OR 1=1 --', "<script>", "%(name)s", "2025", "x", "1", "--"]:
+        with pytest.raises(NotFound):
+            found = await ask.resolve_event(typed)
+            pytest.fail(f"{typed!r} named {found.display_name}")
+
+
+async def test_a_bare_year_suggests_that_years_races(asker):
+    with pytest.raises(NotFound) as err:
+        await asker("2025-06-01T00:00:00Z").resolve_event("2025")
+    assert err.value.suggestions and all("2025" in s for s in err.value.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("typed", "names"),
+    [
+        ("Lucas", ["Lucas Luhr", "Lucas Ordóñez"]),
+        ("Franchitti", ["Dario Franchitti", "Marino Franchitti"]),
+    ],
+)
+async def test_a_name_two_drivers_share_asks_which_one(asker, typed, names):
+    with pytest.raises(Ambiguous) as err:
+        await asker("2025-06-01T00:00:00Z").resolve_driver(typed)
+    assert err.value.choices == [(n, n) for n in names]
+    assert err.value.option == "driver"
+
+
+async def test_a_name_several_races_share_asks_which_one_with_their_ids(asker):
+    with pytest.raises(Ambiguous) as err:
+        await asker("2025-06-01T00:00:00Z").resolve_event("24 hours")
+    labels = [label for label, _ in err.value.choices]
+    assert labels == ["24 Hours of Le Mans (93rd) 2025 · WEC", "Rolex 24 At Daytona (64th) 2026 · IMSA"]
+    assert all(value.startswith("id:") for _, value in err.value.choices)
+
+
+@pytest.mark.parametrize("typed", ["WEC,IMSA", "wec, imsa", "WEC / IMSA"])
+async def test_a_list_of_series_asks_which_one(asker, typed):
+    with pytest.raises(Ambiguous) as err:
+        await asker("2025-06-01T00:00:00Z").resolve_series(typed)
+    assert err.value.choices == [("WEC", "WEC"), ("IMSA", "IMSA")]
+    assert err.value.option == "series"
+
+
+@pytest.mark.parametrize(
+    ("typed", "folded"),
+    [
+        ("24h du Mans", "24 hours mans"),
+        ("24 Heures du Mans", "24 hours mans"),
+        ("24 Hours of Le Mans (93rd)", "24 hours le mans 93th"),
+        ("93e 24 Heures", "93th 24 hours"),
+        ("Mobil 1 Twelve Hours of Sebring", "mobil 1 12 hours sebring"),
+        ("12 hrs", "12 hours"),
+        ("6H Fuji", "6 hours fuji"),
+        ("1812km du Qatar", "1812 km qatar"),
+        ("vingt-quatre heures", "24 hours"),
+    ],
+)
+def test_names_and_queries_write_hours_ordinals_and_numbers_one_way(typed, folded):
+    assert fold_name(typed) == folded

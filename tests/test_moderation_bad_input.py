@@ -250,7 +250,7 @@ async def test_refusals_are_in_the_readers_language(mods, monkeypatch):
 async def test_previews_are_in_the_readers_language_too(mods, monkeypatch):
     force_locale(monkeypatch, "fr")
     preview = await mods.by_permission.slash(mods.channel, "event add", **SPA)
-    assert preview.response.embeds[0].title == "Ajouter Club 6 Hours of Spa (fictional) ?"
+    assert preview.response.embeds[0].title == "Ajouter Club 6 Hours of Spa (fictional)\u00a0?"
     assert labels(preview.response) == ["Confirmer", "Annuler"]
     sessions = field_values(preview.response)["Séances (heure du circuit · votre heure)"]
     assert sessions.startswith("**Course** — sam. 8 mai 2027, 13:00 CEST")

@@ -146,6 +146,7 @@ BAD_FILES = [
     ),
     ("ring.json", weekend_json().replace(b'"17:00"', b'"17:60"').decode(), "'17:60' is not a local time"),
     ("bad.json", '{"format": "fanbot-catalog/1",\n "events": [}', "line 2: not valid JSON"),
+    ("deep.json", "[" * 100_000, "nested too deeply"),
 ]
 
 

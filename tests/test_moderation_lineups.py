@@ -8,7 +8,7 @@ import pytest
 
 from fanbot.domain.localtime import parse_instant
 from tests.conftest import dump
-from tests.moderation_world import field_values, make_mods
+from tests.moderation_world import field_values, make_mods, timestamp
 from tests.test_moderation_files import weekend_json
 
 SARTHE = "Club 24 Hours of the Sarthe (fictional)"
@@ -73,7 +73,10 @@ async def test_a_weekend_entered_by_hand_is_what_this_guilds_fans_see(mods):
     assert list(groups) == ["Hypercar (1)", "LMGT3 (1)", "Innovative (1)"]
     schedule = await fan.slash(channel, "schedule", series="WEC", season=2027)
     assert f"WEC · {SARTHE}" not in schedule.response.embeds[0].fields[0].value
-    assert f"Sat 12 Jun 2027 — {SARTHE} · Circuit de la Sarthe" in schedule.response.embeds[0].fields[0].value
+    # The race day as Discord date markup: 16:00 at Le Mans is 14:00 UTC.
+    assert f"{timestamp('2027-06-12T14:00:00Z', 'D')} — {SARTHE} · Circuit de la Sarthe" in (
+        schedule.response.embeds[0].fields[0].value
+    )
 
     stranger = mods.other_guild.add_member(mods.env.create_user("kim"))
     elsewhere = await stranger.slash(mods.other_channel, "nextrace", series="WEC")

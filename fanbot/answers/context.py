@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any, TypeVar, cast
 
-from fanbot.answers.errors import WHAT_CIRCUIT, WHAT_DRIVER, WHAT_EVENT, WHAT_SERIES, NotFound
-from fanbot.answers.lookup import LayeredIndex, NameIndex
+from fanbot.answers.errors import WHAT_CIRCUIT, WHAT_DRIVER, WHAT_EVENT, WHAT_SERIES, Ambiguous, NotFound
+from fanbot.answers.lookup import Candidate, LayeredIndex, NameIndex, Resolution, Span
 from fanbot.clock import Clock
 from fanbot.domain.model import Circuit, Entry, Event, Series
+from fanbot.domain.session_time import session_window
 from fanbot.store import Scope, Store
 from fanbot.store.database import CalendarRow
 
@@ -24,6 +25,8 @@ INDEX_CACHE_GUILDS = 8192
 ANSWER_CACHE_SIZE = 2048
 
 Token = tuple[int, int]
+# A remark in an event's name: "24 Hours of Le Mans (93rd)".
+_REMARK = re.compile(r"\([^()]*\)")
 V = TypeVar("V")
 
 
@@ -39,22 +42,44 @@ def _recency(e: Event) -> tuple[int, float]:
     return (1, -min(starts)) if starts else (0, 0.0)
 
 
+def _span(e: Event) -> Span | None:
+    """From the earliest instant the event's first session may start to the latest its
+    last may end (``domain.session_time``); None when it has no dated session."""
+    windows = [w for s in e.sessions if (w := session_window(s, e)) is not None]
+    if not windows:
+        return None
+    return Span(
+        min(w.earliest_start for w in windows).timestamp(), max(w.latest_end for w in windows).timestamp()
+    )
+
+
 def _event_index(events: list[Event]) -> NameIndex[object]:
     items: list[tuple[str, object, list[str]]] = []
-    # Most recent first: with no year typed, "spa" means the latest Spa.
+    # Most recent first: of equal scores, autocomplete lists the latest first.
     newest_first = list(reversed(events))
     for e in newest_first:
-        base = e.name.split(" (")[0]
         label = f"{e.display_name} · {e.series.code}"
-        terms = [e.name, f"{base} {e.season}", e.key, f"{e.circuit.name} {e.season}"]
-        terms += [f"{alias} {e.season}" for alias in e.circuit.aliases]
+        # The name without its remarks ("(93rd)", "(name not yet published)": not names),
+        # the race's other names (its aliases: translations, common forms) and its
+        # circuit's, each alone and with the season: "24h du Mans", "le mans 2025", "Daytona".
+        base = _REMARK.sub(" ", e.name).strip() or e.name
+        names = [base, *e.aliases, e.circuit.name, *e.circuit.aliases]
+        terms = [e.key, *names, *(f"{n} {e.season}" for n in names)]
         items.append((label[:100], e.id, terms))
-    return NameIndex.build(items, order=[_recency(e) for e in newest_first])
+    # A name without a year means the edition nearest now: the events at one circuit are
+    # editions of one race (NameIndex.resolve).
+    return NameIndex.build(
+        items,
+        order=[_recency(e) for e in newest_first],
+        groups=[("circuit", e.circuit.id) for e in newest_first],
+        spans=[_span(e) for e in newest_first],
+        label_is_a_name=False,
+    )
 
 
 def _circuit_index(circuits: list[Circuit]) -> NameIndex[object]:
     return NameIndex.build(
-        [(c.name[:100], c.id, [c.key, *c.aliases, c.location or ""]) for c in circuits],
+        [(c.name[:100], c.id, [c.key, *c.aliases, c.location or "", c.country or ""]) for c in circuits],
         order=[c.name for c in circuits],
     )
 
@@ -274,6 +299,8 @@ class Lookups:
 
 
 CHOICE_PREFIX = "id:"
+# "WEC, IMSA", "WEC/IMSA", "WEC; IMSA", "WEC & IMSA": several names where one is wanted.
+_LIST_SEPARATOR = re.compile(r"[,;/&+]")
 _CHOICE = re.compile(r"^id:(\d{1,12})$")
 
 
@@ -287,6 +314,28 @@ def chosen_id(text: str) -> int | None:
     (a typed "24" is a name to look up, not a row id)."""
     match = _CHOICE.match(text.strip())
     return int(match.group(1)) if match else None
+
+
+def one_of(
+    found: Resolution[V],
+    what: str,
+    text: str,
+    index: NameIndex[V],
+    option: str,
+    known: list[str] | None = None,
+) -> Candidate[V]:
+    """The one candidate ``found``; else a question back when several are as good
+    (``Ambiguous``, to ask again with ``option``), or "no match" with the closest names
+    (or, when none is close, the first ``known``)."""
+    if found.found is not None:
+        return found.found
+    if found.alternatives:
+        choices = [
+            (c.label, choice_value(c.value) if isinstance(c.value, int) else str(c.value))
+            for c in found.alternatives
+        ]
+        raise Ambiguous(what, text, choices, option)
+    raise NotFound(what, text, index.suggestions(text) or (known or []))
 
 
 @dataclass
@@ -303,16 +352,30 @@ class Asker:
         return self.clock.now()
 
     async def resolve_series(self, text: str | None) -> Series | None:
+        """The one series ``text`` names. A list ("WEC, IMSA") names several: the answers
+        take one, so the asker is asked which."""
         if text is None or not text.strip():
             return None
         index = await self.lookups.series(self.scope)
-        found = index.find(text)
-        if found is None:
-            raise NotFound(WHAT_SERIES, text, index.suggestions(text))
-        code = str(found.value)
+        parts = [p for p in _LIST_SEPARATOR.split(text) if p.strip()]
+        if len(parts) > 1:
+            named: list[Candidate[object]] = []
+            for part in parts:
+                found = index.resolve(part).found
+                if found is None:
+                    raise NotFound(WHAT_SERIES, part.strip(), index.suggestions(part))
+                if found not in named:
+                    named.append(found)
+            if len(named) > 1:
+                raise Ambiguous(WHAT_SERIES, text, [(c.label, str(c.value)) for c in named], "series")
+            code = str(named[0].value)
+        else:
+            code = str(one_of(index.resolve(text), WHAT_SERIES, text, index, "series").value)
         return next(s for s in await self.store.series() if s.code == code)
 
     async def resolve_event(self, text: str) -> Event:
+        """The event ``text`` names: an autocomplete choice's id, else the name as typed;
+        a name without a year means the edition nearest now (``NameIndex.resolve``)."""
         wanted = chosen_id(text)  # an autocomplete choice carries the event id
         if wanted is not None:
             # Most commands arrive this way: no name index needed unless the id is gone.
@@ -321,9 +384,8 @@ class Asker:
                 return chosen
         index = await self.lookups.events(self.scope)
         if wanted is None:
-            found = index.find(text)
-            wanted = int(str(found.value)) if found else None
-        event = await self.store.event(self.scope, wanted) if wanted is not None else None
+            wanted = int(str(one_of(index.resolve(text, self.now), WHAT_EVENT, text, index, "event").value))
+        event = await self.store.event(self.scope, wanted)
         if event is None:
             raise NotFound(WHAT_EVENT, text, index.suggestions(text))
         return event
@@ -332,9 +394,7 @@ class Asker:
         index = await self.lookups.circuits(self.scope)
         wanted = chosen_id(text)
         found = next((c for c in index.candidates if c.value == wanted), None) if wanted else None
-        found = found or index.find(text)
-        if found is None:
-            raise NotFound(WHAT_CIRCUIT, text, index.suggestions(text))
+        found = found or one_of(index.resolve(text), WHAT_CIRCUIT, text, index, "circuit")
         known = self.lookups.circuit(int(str(found.value)))
         if known is not None:
             return known
@@ -342,7 +402,4 @@ class Asker:
 
     async def resolve_driver(self, text: str) -> str:
         index = await self.lookups.drivers(self.scope)
-        found = index.find(text)
-        if found is None:
-            raise NotFound(WHAT_DRIVER, text, index.suggestions(text))
-        return str(found.value)
+        return str(one_of(index.resolve(text), WHAT_DRIVER, text, index, "driver").value)

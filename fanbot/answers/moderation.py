@@ -24,7 +24,7 @@ import pytz
 
 from fanbot.answers.context import Asker, chosen_id
 from fanbot.answers.errors import WHAT_CIRCUIT, WHAT_EVENT, WHAT_SERIES, AnswerError, NotFound
-from fanbot.answers.lookup import MATCH_SCORE, NameIndex, fold
+from fanbot.answers.lookup import MATCH_SCORE, NameIndex, fold, fold_name
 from fanbot.calendar_files import (
     HEADER_LINE,
     KnownCalendar,
@@ -684,7 +684,7 @@ def _pick(index: NameIndex[object], text: str) -> object | None:
     wanted = chosen_id(text)
     if wanted is not None:
         return wanted
-    folded = fold(text)
+    folded = fold_name(text)  # as the index folds its names
     exact = [c for c in index.candidates if folded in c.terms or text == c.label]
     if len(exact) == 1:
         return exact[0].value
@@ -1606,6 +1606,9 @@ def _parse_json(text: str, source: str) -> Catalog:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CatalogError(source, [f"line {exc.lineno}: not valid JSON ({exc.msg})"]) from exc
+    except RecursionError as exc:
+        # Python's JSON reader recurses once per nesting level: thousands of "[" exhaust it.
+        raise CatalogError(source, ["not a catalog: its lists or objects are nested too deeply"]) from exc
     return parse_catalog(raw, source=source)
 
 

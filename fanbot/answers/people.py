@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fanbot.answers.context import Asker
-from fanbot.answers.errors import WHAT_CLASS, WHAT_TEAM, NotFound
-from fanbot.answers.lookup import NameIndex, fold
+from fanbot.answers.context import Asker, one_of
+from fanbot.answers.errors import WHAT_CLASS, WHAT_TEAM, Ambiguous
+from fanbot.answers.lookup import NameIndex, fold, fold_name
 from fanbot.domain.localtime import utc_to_local
 from fanbot.domain.model import Circuit, Entry, Event
 
@@ -33,26 +33,45 @@ class Lineup:
 UNCLASSED = "—"
 
 
+def _squeezed(name: str) -> str:
+    return fold_name(name).replace(" ", "")
+
+
+def pick_class(names: list[str], typed: str) -> str:
+    """The class ``typed`` names among ``names`` (in the series' order). Class names are
+    short codes, so they are compared without spaces ("p 1" is P1); a code that starts
+    several ("P": P1, P2) is a question back; else as a name, typos allowed."""
+    squeezed = _squeezed(typed)
+    exact = [n for n in names if _squeezed(n) == squeezed]
+    if exact:
+        return exact[0]
+    starting = [n for n in names if squeezed and _squeezed(n).startswith(squeezed)]
+    if len(starting) == 1:
+        return starting[0]
+    if starting:
+        raise Ambiguous(WHAT_CLASS, typed, [(n, n) for n in starting], "car_class")
+    index = NameIndex.build([(n, n, []) for n in names])
+    return str(one_of(index.resolve(typed), WHAT_CLASS, typed, index, "car_class", names[:10]).value)
+
+
+def pick_team(names: list[str], typed: str) -> str:
+    """The team ``typed`` names, with the typos event names allow ("Rebelion"); a word
+    several teams share ("Racing") is a question back."""
+    index = NameIndex.build([(n, n, []) for n in names])
+    return str(one_of(index.resolve(typed), WHAT_TEAM, typed, index, "team", names[:5]).value)
+
+
 async def lineup(asker: Asker, event: str, car_class: str | None = None, team: str | None = None) -> Lineup:
-    """The entry list grouped by class, in the order the catalog gives."""
+    """The entry list grouped by class, classes and cars in the order the catalog lists
+    them (the series' own order of its classes)."""
     found = await asker.resolve_event(event)
     entries = await asker.lookups.entries(found)
     chosen_class = chosen_team = None
     if car_class:
-        names = dict.fromkeys(e.car_class or UNCLASSED for e in entries)
-        classes = NameIndex.build([(c, c, []) for c in names])
-        hit = classes.find(car_class)
-        if hit is None:
-            raise NotFound(WHAT_CLASS, car_class, [c.label for c in classes.candidates][:10])
-        chosen_class = hit.label
+        chosen_class = pick_class(list(dict.fromkeys(e.car_class or UNCLASSED for e in entries)), car_class)
         entries = [e for e in entries if (e.car_class or UNCLASSED) == chosen_class]
     if team:
-        teams = NameIndex.build([(t, t, []) for t in dict.fromkeys(e.team for e in entries if e.team)])
-        hit = teams.find(team)
-        if hit is None:
-            known = [c.label for c in teams.candidates][:5]
-            raise NotFound(WHAT_TEAM, team, teams.suggestions(team) or known)
-        chosen_team = hit.label
+        chosen_team = pick_team(list(dict.fromkeys(e.team for e in entries if e.team)), team)
         entries = [e for e in entries if e.team == chosen_team]
     groups: dict[str, list[Entry]] = {}
     for entry in entries:

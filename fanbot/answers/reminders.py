@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fanbot.answers.context import Asker
-from fanbot.answers.errors import WHAT_SERIES, AnswerError, BadOption, NotFound
+from fanbot.answers.errors import OPTION_BEFORE, WHAT_SERIES, AnswerError, BadOption, NotFound
 from fanbot.domain.model import Event, Session
 from fanbot.i18n import N_
 from fanbot.reminders import planner
@@ -48,7 +48,7 @@ def read_leads(text: str | None, default: tuple[int, ...] = planner.DEFAULT_LEAD
     try:
         return planner.parse_leads(text)
     except LeadError as exc:
-        raise BadOption(value=text, option="before", hint=str(exc)) from exc
+        raise BadOption(value=text, option=OPTION_BEFORE, hint=exc.message, hint_fields=exc.fields) from exc
 
 
 async def read_series(store: Store, text: str | None) -> tuple[str, ...]:

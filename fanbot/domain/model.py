@@ -78,8 +78,9 @@ class Entry:
 
     @property
     def number_label(self) -> str:
-        """ "#6", "#055", or "#?" when the car number is not known."""
-        return f"#{self.number}" if self.number is not None else "#?"
+        """ "#6", "#055", or "no number" when the car number is not known (in English:
+        renderers write it in the reader's language with ``render.words.car_number``)."""
+        return f"#{self.number}" if self.number is not None else "no number"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,9 @@ class Event:
     source: str | None = None
     notes: str | None = None
     sessions: tuple[Session, ...] = field(default=())
+    # Other names fans know the race by, in any language ("24 Heures du Mans", "Rolex 24"):
+    # the name lookup answers to them, with or without the season.
+    aliases: tuple[str, ...] = ()
 
     @property
     def race(self) -> Session | None:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
+from fanbot.i18n import N_
 from fanbot.store.reminders import (
     Delivery,
     DeliveryKey,
@@ -39,7 +40,13 @@ MISSED_LOOKBACK = timedelta(hours=24)
 
 
 class LeadError(ValueError):
-    """Text that is not a list of durations; ``str()`` is for people."""
+    """Text that is not a list of durations. ``message`` is an English msgid and
+    ``fields`` its values, for the reader's language; ``str()`` is the English."""
+
+    def __init__(self, message: str, **fields: object) -> None:
+        super().__init__(message.format(**fields) if fields else message)
+        self.message = message
+        self.fields = fields
 
 
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*(d|h|m|min|mins|minutes?|hours?|days?|j|jours?)\s*$", re.I)
@@ -50,18 +57,20 @@ def parse_leads(text: str) -> tuple[int, ...]:
     found: set[int] = set()
     parts = [p for p in re.split(r"[,;]", text) if p.strip()]
     if not parts:
-        raise LeadError("Give at least one duration, like 24h, 1h, 10m.")
+        raise LeadError(N_("Give at least one duration, like 24h, 1h, 10m."))
     for part in parts:
         match = _DURATION.match(part)
         if not match:
-            raise LeadError(f"'{part.strip()}' is not a duration: write it like 24h, 1h or 10m.")
+            raise LeadError(
+                N_("'{text}' is not a duration: write it like 24h, 1h or 10m."), text=part.strip()
+            )
         amount, unit = int(match.group(1)), match.group(2).lower()
         minutes = amount * (1440 if unit[0] in "dj" else 60 if unit[0] == "h" else 1)
         if minutes < 1 or minutes > MAX_LEAD_MINUTES:
-            raise LeadError(f"'{part.strip()}' is out of range: between 1 minute and 7 days.")
+            raise LeadError(N_("'{text}' is out of range: between 1 minute and 7 days."), text=part.strip())
         found.add(minutes)
     if len(found) > 5:
-        raise LeadError("At most five reminder times, please.")
+        raise LeadError(N_("At most five reminder times, please."))
     return tuple(sorted(found, reverse=True))
 
 
@@ -74,11 +83,13 @@ def parse_kinds(text: str) -> tuple[SessionKind, ...]:
             continue
         if part not in names:
             raise LeadError(
-                f"'{part}' is not a session kind: choose from {', '.join(k.value for k in SessionKind)}."
+                N_("'{text}' is not a session kind: choose from {kinds}."),
+                text=part,
+                kinds=", ".join(k.value for k in SessionKind),
             )
         chosen.add(names[part])
     if not chosen:
-        raise LeadError("Name at least one session kind, like qualifying, race.")
+        raise LeadError(N_("Name at least one session kind, like qualifying, race."))
     return tuple(k for k in SessionKind if k in chosen)
 
 

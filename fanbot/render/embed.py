@@ -9,19 +9,30 @@ page fits: title 256, description 4096, 25 fields, field value 1024, 6000 in all
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 
 import discord
 from discord.utils import format_dt
 
-from fanbot.answers.calendar import RaceCard, Schedule
+from fanbot.answers.calendar import RaceCard, Schedule, ScheduleRow
 from fanbot.answers.nextrace import NextRace
 from fanbot.answers.people import CircuitCard, DriverCard, Lineup
 from fanbot.answers.timing import SessionStatus
+from fanbot.domain.localtime import local_to_utc
 from fanbot.domain.model import Entry, Event, EventStatus, Session
 from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate, format_day
 from fanbot.render.states import status_note
-from fanbot.render.words import STATUS, appearance_line, kind_label
+from fanbot.render.words import (
+    STATUS,
+    appearance_line,
+    car_number,
+    edition_words,
+    kind_label,
+    labelled,
+    length_words,
+    place,
+)
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -124,13 +135,13 @@ def status_text(status: SessionStatus, tr: Translate, locale: str) -> str:
 
 def _heading_lines(event: Event, tr: Translate) -> list[str]:
     c = event.circuit
-    where = ", ".join(p for p in (c.location, c.country) if p)
+    where = place(c, tr)
     lines = [
         f"**{event.series.name}** ({event.series.code})",
         tr("Circuit: {name}", name=c.name) + (f" — {where}" if where else ""),
     ]
     if event.length:
-        lines.append(tr("Length: {length}", length=event.length))
+        lines.append(tr("Length: {length}", length=length_words(event.length, tr)))
     if event.status is not EventStatus.SCHEDULED:
         lines.append(f"**{tr(STATUS[event.status])}**")
     return lines
@@ -188,6 +199,18 @@ def next_race_pages(answer: NextRace, tr: Translate, locale: str) -> list[discor
     return pages.finish(tr("Times are shown in your own time zone."), page_label(tr))
 
 
+def race_day_stamp(row: ScheduleRow) -> str | None:
+    """The race day as Discord date markup, so each reader sees the date where they are
+    (a race at 11:30 in Georgia is already the next day in Tokyo). A race known only by
+    its day is placed at noon at the circuit: the date most of the world shares."""
+    race = row.event.race
+    if race is not None and race.start is not None:
+        return format_dt(race.start, "D")
+    if row.race_day is None:
+        return None
+    return format_dt(local_to_utc(row.race_day, time(12), row.event.circuit.timezone), "D")
+
+
 def schedule_pages(answer: Schedule, tr: Translate, locale: str) -> list[discord.Embed]:
     who = answer.series.code if answer.series else tr("All series")
     if not answer.rows:
@@ -203,7 +226,7 @@ def schedule_pages(answer: Schedule, tr: Translate, locale: str) -> list[discord
     lines = []
     for row in answer.rows:
         e = row.event
-        day = format_day(row.race_day, locale) if row.race_day else tr("date TBA")
+        day = race_day_stamp(row) or tr("date TBA")
         series = "" if answer.series else f"{e.series.code} · "
         status = "" if e.status is EventStatus.SCHEDULED else f" **{tr(STATUS[e.status])}**"
         mark = "✅" if row.done else "▶️" if row.under_way else "🏁"
@@ -218,14 +241,16 @@ def race_pages(answer: RaceCard, tr: Translate, locale: str) -> list[discord.Emb
     lines = _heading_lines(event, tr)
     lines.append(
         tr("Season {season}", season=event.season)
-        + (" · " + tr("edition {n}", n=event.edition) if event.edition else "")
+        + (" · " + edition_words(event.edition, tr) if event.edition else "")
     )
     pages = Pages(event.display_name, "\n".join(lines))
     pages.add_lines(
         tr("Sessions"), [status_text(s, tr, locale) for s in answer.sessions] or ["—"], tr("(continued)")
     )
     if answer.entry_count:
-        pages.add_field(tr("Entries"), tr("{n} entries on record (see /lineup).", n=answer.entry_count))
+        n = answer.entry_count
+        entries = tr.ngettext("{n} entry on record (see /lineup).", "{n} entries on record (see /lineup).", n)
+        pages.add_field(tr("Entries"), entries)
     links = _links(event, tr)
     if links:
         pages.add_field(tr("Links"), links)
@@ -234,21 +259,22 @@ def race_pages(answer: RaceCard, tr: Translate, locale: str) -> list[discord.Emb
         for r in answer.results:
             number = f"#{r.number} " if r.number else ""
             # Spoiler markup: a fan who has not watched yet is not told by accident.
-            result_lines.append(f"{r.car_class} P{r.position}: ||{number}{r.description}||")
+            result_lines.append(labelled(f"{r.car_class} P{r.position}", f"||{number}{r.description}||", tr))
         pages.add_lines(tr("Results (spoilers)"), result_lines, tr("(continued)"))
     return pages.finish(None, page_label(tr))
 
 
 def entry_text(entry: Entry, tr: Translate) -> str:
-    number = f"**{entry.number_label}**"
+    number = f"**{car_number(entry, tr)}**"
     drivers = ", ".join(entry.drivers) if entry.drivers else tr("drivers TBA")
     parts = " — ".join(p for p in (entry.team, entry.car) if p)
-    return f"{number} {parts}: {drivers}"
+    return labelled(f"{number} {parts}".rstrip(), drivers, tr)
 
 
 def lineup_pages(answer: Lineup, tr: Translate, locale: str) -> list[discord.Embed]:
     pages = Pages(
-        tr("Entry list: {name}", name=answer.event.display_name), tr("{n} entries", n=answer.entry_count)
+        tr("Entry list: {name}", name=answer.event.display_name),
+        tr.ngettext("{n} entry", "{n} entries", answer.entry_count),
     )
     if not answer.groups:
         pages.description = tr("No entries on record for this event.")
@@ -263,11 +289,11 @@ def lineup_pages(answer: Lineup, tr: Translate, locale: str) -> list[discord.Emb
 
 def circuit_pages(answer: CircuitCard, tr: Translate, locale: str) -> list[discord.Embed]:
     c = answer.circuit
-    where = ", ".join(p for p in (c.location, c.country) if p)
-    pages = Pages(c.name, where)
+    pages = Pages(c.name, place(c, tr))
     pages.add_field(tr("Time zone"), c.timezone, inline=True)
     pages.add_field(tr("Local time now"), answer.local_now.strftime("%H:%M %Z"), inline=True)
-    pages.add_field(tr("Length"), f"{c.length_km:.3f} km" if c.length_km else tr("unknown"), inline=True)
+    length = tr("{km} km", km=tr.number(c.length_km)) if c.length_km else tr.pgettext("length", "unknown")
+    pages.add_field(tr("Length"), length, inline=True)
     pages.add_field(tr("Turns"), str(c.turns) if c.turns else tr("unknown"), inline=True)
     for label, event in ((tr("Next event"), answer.next_event), (tr("Last event"), answer.last_event)):
         if event is None:
@@ -280,7 +306,8 @@ def circuit_pages(answer: CircuitCard, tr: Translate, locale: str) -> list[disco
 
 
 def driver_pages(answer: DriverCard, tr: Translate, locale: str) -> list[discord.Embed]:
-    pages = Pages(answer.name, tr("{n} entries on record", n=len(answer.appearances)))
+    count = tr.ngettext("{n} entry on record", "{n} entries on record", len(answer.appearances))
+    pages = Pages(answer.name, count)
     lines = [appearance_line(a, tr, bold=True) for a in answer.appearances]
     if lines:
         pages.add_lines(tr("Entries"), lines, tr("(continued)"))

@@ -30,5 +30,18 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def dumps(command: str, answer: Any) -> str:
-    return json.dumps({"command": command, "answer": to_jsonable(answer)}, ensure_ascii=False, indent=2)
+def dumps(command: str, answer: Any, *, hidden: tuple[str, ...] = ()) -> str:
+    """``{"command": ..., "answer": ...}``. Each field named in ``hidden`` (results, which
+    the console shows only with --spoilers) is null in the answer and listed in "hidden"."""
+    payload = to_jsonable(answer)
+    out: dict[str, Any] = {"command": command, "answer": payload}
+    if hidden and isinstance(payload, dict):
+        for name in hidden:
+            payload[name] = None
+        out["hidden"] = list(hidden)
+    return json.dumps(out, ensure_ascii=False, indent=2)
+
+
+def error(message: str) -> str:
+    """``{"error": message}``: what ``--json`` prints instead of an answer (exit code not 0)."""
+    return json.dumps({"error": message}, ensure_ascii=False)

@@ -8,17 +8,15 @@ from discord.utils import format_dt
 from fanbot.domain.model import Event, Session
 from fanbot.i18n import Translate
 from fanbot.render.embed import COLOUR, clip
-from fanbot.render.words import kind_label
+from fanbot.render.words import duration_words, kind_label, length_words
 
 GREEN = discord.Colour.from_rgb(0, 170, 80)
 
 
 def lead_words(minutes: int, tr: Translate) -> str:
-    """60 -> "1 hour", 1440 -> "24 hours", 10 -> "10 minutes"."""
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return tr("1 hour") if hours == 1 else tr("{n} hours", n=hours)
-    return tr("1 minute") if minutes == 1 else tr("{n} minutes", n=minutes)
+    """60 -> "1 hour", 1440 -> "24 hours", 10 -> "10 minutes" (plural forms by the
+    language's rule, through ``words.duration_words``)."""
+    return duration_words(minutes, tr)
 
 
 def reminder_message(
@@ -51,5 +49,5 @@ def reminder_message(
     if event.watch_url:
         embed.add_field(name=tr("How to watch"), value=clip(event.watch_url, 1024), inline=False)
     if event.length:
-        embed.set_footer(text=clip(event.length, 2048))
+        embed.set_footer(text=clip(length_words(event.length, tr), 2048))
     return content, embed

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from fanbot.answers.calendar import RaceCard, Schedule
+from fanbot.answers.errors import Ambiguous
 from fanbot.answers.nextrace import NextRace
 from fanbot.answers.people import CircuitCard, DriverCard, Lineup
 from fanbot.answers.timing import SessionStatus
@@ -13,7 +14,17 @@ from fanbot.domain.model import Entry, Event, EventStatus, Session
 from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate, format_day, format_local, translator
 from fanbot.render.states import status_note
-from fanbot.render.words import STATUS, appearance_line, countdown, kind_label
+from fanbot.render.words import (
+    STATUS,
+    appearance_line,
+    car_number,
+    countdown,
+    edition_words,
+    kind_label,
+    labelled,
+    length_words,
+    place,
+)
 
 # How a session's line starts, by where it stands.
 MARK = {
@@ -37,9 +48,7 @@ class TextStyle:
         return translator(self.locale)
 
 
-def session_line(
-    session: Session, event: Event, style: TextStyle, state: SessionState | None = None
-) -> str:
+def session_line(session: Session, event: Event, style: TextStyle, state: SessionState | None = None) -> str:
     tr = style.tr
     label = kind_label(session.kind, tr)
     if session.start is not None:
@@ -47,13 +56,13 @@ def session_line(
         if style.zone != event.circuit.timezone:
             local = format_local(session.start, event.circuit.timezone, style.locale)
             shown += " " + tr("({local} local)", local=local.split(", ", 1)[-1])
-        return f"{label}: {shown}"
+        return labelled(label, shown, tr)
     if session.local_date is not None:
         day = format_day(session.local_date, style.locale)
         # A session that is over and whose time no source gave will never be "announced".
         unknown = tr("time not recorded") if state is SessionState.DONE else tr("time TBA")
-        return f"{label}: {day}, {unknown}"
-    return f"{label}: " + tr("date TBA")
+        return labelled(label, f"{day}, {unknown}", tr)
+    return labelled(label, tr("date TBA"), tr)
 
 
 def status_line(status: SessionStatus, event: Event, style: TextStyle, now: datetime) -> str:
@@ -72,10 +81,10 @@ def event_heading(event: Event, style: TextStyle) -> list[str]:
     if event.status is not EventStatus.SCHEDULED:
         lines[0] += f" — {tr(STATUS[event.status])}"
     circuit = event.circuit
-    where = ", ".join(p for p in (circuit.location, circuit.country) if p)
+    where = place(circuit, tr)
     lines.append(tr("Circuit: {name}", name=circuit.name) + (f" ({where})" if where else ""))
     if event.length:
-        lines.append(tr("Length: {length}", length=event.length))
+        lines.append(tr("Length: {length}", length=length_words(event.length, tr)))
     return lines
 
 
@@ -160,32 +169,40 @@ def render_schedule(answer: Schedule, style: TextStyle) -> str:
     return "\n".join(lines)
 
 
-def render_race(answer: RaceCard, style: TextStyle) -> str:
+def render_race(answer: RaceCard, style: TextStyle, *, spoilers: bool = False) -> str:
+    """The event in full; its results only with ``spoilers`` (the console's --spoilers):
+    a terminal has no spoiler markup to hide them behind, as Discord does."""
     tr = style.tr
     event = answer.event
     lines = event_heading(event, style)
     lines.append(
         tr("Season {season}", season=event.season)
-        + (" · " + tr("edition {n}", n=event.edition) if event.edition else "")
+        + (" · " + edition_words(event.edition, tr) if event.edition else "")
     )
     for status in answer.sessions:
         lines.append(f"  {MARK[status.state]} " + status_line(status, event, style, answer.now))
     if answer.entry_count:
-        lines.append(tr("{n} entries on record (see /lineup).", n=answer.entry_count))
+        n = answer.entry_count
+        lines.append(
+            tr.ngettext("{n} entry on record (see /lineup).", "{n} entries on record (see /lineup).", n)
+        )
     lines += event_links(event, style)
-    if answer.results:
+    if answer.results and not spoilers:
+        lines.append(tr("Results are hidden (spoilers): add --spoilers to show them."))
+    elif answer.results:
         lines.append(tr("Results (spoilers):"))
         for r in answer.results:
             number = f"#{r.number} " if r.number else ""
-            lines.append(f"  {r.car_class} P{r.position}: {number}{r.description}")
+            lines.append("  " + labelled(f"{r.car_class} P{r.position}", f"{number}{r.description}", tr))
     return "\n".join(lines)
 
 
 def entry_line(entry: Entry, style: TextStyle) -> str:
-    number = entry.number_label
-    drivers = ", ".join(entry.drivers) if entry.drivers else style.tr("drivers TBA")
-    parts = [p for p in (entry.team, entry.car) if p]
-    return f"{number} {' — '.join(parts)}: {drivers}"
+    tr = style.tr
+    drivers = ", ".join(entry.drivers) if entry.drivers else tr("drivers TBA")
+    what = " — ".join(p for p in (entry.team, entry.car) if p)
+    car = f"{car_number(entry, tr)} {what}".rstrip()
+    return labelled(car, drivers, tr)
 
 
 def render_lineup(answer: Lineup, style: TextStyle) -> str:
@@ -203,7 +220,7 @@ def render_circuit(answer: CircuitCard, style: TextStyle) -> str:
     tr = style.tr
     c = answer.circuit
     lines = [c.name]
-    where = ", ".join(p for p in (c.location, c.country) if p)
+    where = place(c, tr)
     if where:
         lines.append(tr("Location: {where}", where=where))
     lines.append(
@@ -214,19 +231,38 @@ def render_circuit(answer: CircuitCard, style: TextStyle) -> str:
         )
     )
     if c.length_km:
-        lines.append(tr("Length: {km} km", km=f"{c.length_km:.3f}"))
+        lines.append(tr("Length: {km} km", km=tr.number(c.length_km)))
     lines.append(tr("Turns: {n}", n=c.turns if c.turns else tr("unknown")))
     for label, event in ((tr("Next event"), answer.next_event), (tr("Last event"), answer.last_event)):
         if event is not None:
             day = event.race.local_date if event.race else None
-            lines.append(f"{label}: {event.display_name} ({event.series.code}), {_day(day, style)}")
+            lines.append(
+                labelled(label, f"{event.display_name} ({event.series.code}), {_day(day, style)}", tr)
+            )
         else:
-            lines.append(f"{label}: " + tr("none on record"))
+            lines.append(labelled(label, tr("none on record"), tr))
     return "\n".join(lines)
 
 
 def render_driver(answer: DriverCard, style: TextStyle) -> str:
     tr = style.tr
-    lines = [tr("{name} — {n} entries on record", name=answer.name, n=len(answer.appearances))]
+    lines = [
+        tr.ngettext(
+            "{name} — {n} entry on record",
+            "{name} — {n} entries on record",
+            len(answer.appearances),
+            name=answer.name,
+        )
+    ]
     lines += ["  " + appearance_line(a, tr) for a in answer.appearances]
+    return "\n".join(lines)
+
+
+def render_ambiguous(error: Ambiguous, style: TextStyle) -> str:
+    """A name that matches several things: the question, and the names to ask again with
+    (each is found as written)."""
+    tr = style.tr
+    lines = [error.question(tr)]
+    lines += [f"  • {label}" for label, _ in error.choices]
+    lines.append(tr("Ask again with one of these names."))
     return "\n".join(lines)

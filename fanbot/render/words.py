@@ -1,12 +1,17 @@
-"""Words shared by every renderer: session kinds, statuses, "time TBA"."""
+"""Words shared by every renderer: session kinds, statuses, "time TBA", counts,
+lengths of time, ordinals, car numbers and country names in the reader's language."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from functools import cache
+
+from babel import Locale as BabelLocale
 
 from fanbot.answers.people import Appearance
-from fanbot.domain.model import EventStatus, SessionKind
-from fanbot.i18n import N_, Translate
+from fanbot.domain.model import Circuit, Entry, EventStatus, SessionKind
+from fanbot.i18n import DEFAULT, N_, SUPPORTED, Translate, normalize_locale
 
 SESSION_KIND = {
     SessionKind.PRACTICE: N_("Practice"),
@@ -28,16 +33,125 @@ def kind_label(kind: SessionKind, tr: Translate) -> str:
     return tr(SESSION_KIND[kind])
 
 
+def labelled(label: str, value: str, tr: Translate) -> str:
+    """ "Race: Sat 20 Oct" / "Course : sam. 20 oct.": a label and its value, with the
+    language's own spacing before the colon (French puts a no-break space there)."""
+    return tr("{label}: {value}", label=label, value=value)
+
+
+def car_number(entry: Entry, tr: Translate) -> str:
+    """ "#6", "#055", or "no number" in the reader's language when none is known."""
+    return entry.number_label if entry.number is not None else tr("no number")
+
+
+def duration_words(minutes: int, tr: Translate) -> str:
+    """A length of time as fans say it: 360 -> "6 hours" / "6 heures", 1440 -> "24 hours",
+    100 -> "100 minutes", 1 -> "1 minute", 150 -> "2 h 30 min"."""
+    if minutes and minutes % 60 == 0:
+        return tr.ngettext("{n} hour", "{n} hours", minutes // 60)
+    if minutes < 120:
+        return tr.ngettext("{n} minute", "{n} minutes", minutes)
+    return tr("{hours} h {minutes} min", hours=minutes // 60, minutes=minutes % 60)
+
+
+# A published race length that starts with a plain duration: "24 hours", "2 hours 40
+# minutes (GT classes only)", "100 minutes (GTP, GTD Pro)".
+_LEADING_DURATION = re.compile(
+    r"^\s*(?:(?P<hours>\d+)\s*hours?(?:\s+(?P<and_minutes>\d+)\s*minutes?)?|(?P<minutes>\d+)\s*minutes?)\b",
+    re.IGNORECASE,
+)
+
+
+def length_words(length: str, tr: Translate) -> str:
+    """An event's published length with its leading duration in the reader's language
+    ("24 hours" -> "24 heures"); what follows it (a distance, the classes) stays as
+    published, and so does a length that does not start with a duration. The catalog
+    is written in English, so English readers get it word for word."""
+    match = _LEADING_DURATION.match(length)
+    if match is None or tr.locale == DEFAULT:
+        return length
+    minutes = int(match["hours"] or 0) * 60 + int(match["and_minutes"] or match["minutes"] or 0)
+    return duration_words(minutes, tr) + length[match.end() :]
+
+
+# Ordinal suffixes by the language's ordinal category (CLDR, through Babel): English
+# 1st 2nd 3rd 4th 11th 21st; French 1er (1re for a feminine noun), then 2e, 94e.
+_ORDINAL_SUFFIX = {
+    "en": {"one": "st", "two": "nd", "few": "rd", "other": "th"},
+    "fr": {"one": "er", "other": "e"},
+}
+_FEMININE_ORDINAL_SUFFIX = {"fr": {"one": "re"}}
+
+
+def ordinal(n: int, locale: str, *, feminine: bool = False) -> str:
+    """94 -> "94th" / "94e"; 1 -> "1st" / "1er" ("1re" for a feminine noun in French)."""
+    language = normalize_locale(locale)
+    form = BabelLocale.parse(language).ordinal_form(n)
+    suffixes = _ORDINAL_SUFFIX[language]
+    if feminine:
+        suffixes = {**suffixes, **_FEMININE_ORDINAL_SUFFIX.get(language, {})}
+    return f"{n}{suffixes.get(form, suffixes['other'])}"
+
+
+def edition_words(n: int, tr: Translate) -> str:
+    """ "94th edition" / "94e édition" (édition is feminine: "1re édition")."""
+    return tr("{ordinal} edition", ordinal=ordinal(n, tr.locale, feminine=True))
+
+
+# Names the catalog or a moderator may use for a country that are not Babel's own.
+_COUNTRY_ALIASES = {
+    "usa": "US",
+    "u.s.a.": "US",
+    "u.s.": "US",
+    "united states of america": "US",
+    "uk": "GB",
+    "great britain": "GB",
+}
+
+
+@cache
+def _territory_codes() -> dict[str, str]:
+    """Country name (English or French, any case) -> ISO 3166 code, from Babel's data."""
+    codes: dict[str, str] = {}
+    for language in SUPPORTED:
+        for code, name in BabelLocale.parse(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                codes.setdefault(name.casefold(), code)
+    for name, code in _COUNTRY_ALIASES.items():
+        codes.setdefault(name, code)
+    return codes
+
+
+def country_name(country: str, locale: str) -> str:
+    """The catalog's English country name in the reader's language ("United States" ->
+    "États-Unis"), through Babel's territory names; a name Babel does not know is
+    shown as written."""
+    code = _territory_codes().get(country.strip().casefold())
+    if code is None:
+        return country
+    return str(BabelLocale.parse(normalize_locale(locale)).territories.get(code, country))
+
+
+def place(circuit: Circuit, tr: Translate) -> str:
+    """ "Braselton, Georgia, États-Unis": where a circuit is, its country translated
+    (the location is a place name and stays as published)."""
+    country = country_name(circuit.country, tr.locale) if circuit.country else None
+    return ", ".join(p for p in (circuit.location, country) if p)
+
+
 def countdown(now: datetime, then: datetime, tr: Translate) -> str:
     """ "in 18 days 21 h" / "2 h 5 min ago", for the console (Discord has <t:..:R>)."""
     seconds = int((then - now).total_seconds())
     past = seconds < 0
     seconds = abs(seconds)
+    if seconds < 60:
+        # "in 0 min" reads as "now or never": say how close it is instead.
+        return tr("less than a minute ago") if past else tr("in less than a minute")
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     if days:
-        span = tr("{days} d {hours} h", days=days, hours=hours)
+        span = tr.ngettext("{n} day {hours} h", "{n} days {hours} h", days, hours=hours)
     elif hours:
         span = tr("{hours} h {minutes} min", hours=hours, minutes=minutes)
     else:
@@ -50,6 +164,5 @@ def appearance_line(a: Appearance, tr: Translate, *, bold: bool = False) -> str:
     team = ", ".join(p for p in (a.entry.team, a.entry.car) if p)
     with_whom = ", ".join(a.co_drivers) if a.co_drivers else "—"
     event = f"**{a.event.display_name}**" if bold else a.event.display_name
-    return f"{event} ({a.event.series.code}): {a.entry.number_label} {team} — " + tr(
-        "with {names}", names=with_whom
-    )
+    car = f"{car_number(a.entry, tr)} {team}".rstrip()
+    return labelled(f"{event} ({a.event.series.code})", car, tr) + " — " + tr("with {names}", names=with_whom)

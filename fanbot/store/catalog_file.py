@@ -27,6 +27,7 @@ FORMAT = "fanbot-catalog/1"
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 MAX_NAME = 120
 MAX_TEXT = 1000
+MAX_EVENT_ALIASES = 30
 MAX_URL = 500
 MIN_YEAR = 1900
 MAX_YEAR = 2200
@@ -112,6 +113,8 @@ class EventRecord:
     sessions: tuple[SessionRecord, ...]
     entries: tuple[EntryRecord, ...]
     results: tuple[ResultRecord, ...]
+    # Other names of the race ("24 Heures du Mans", "Rolex 24"); '|' separates them when stored.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass
@@ -123,13 +126,43 @@ class Catalog:
 
 def load_catalog_file(path: Path) -> Catalog:
     """Read and check ``path``; raises ``CatalogError`` naming every problem."""
+    return parse_catalog_json(read_file_bytes(path), source=str(path))
+
+
+def read_file_bytes(path: Path) -> bytes:
+    """The bytes of a file to import, or ``CatalogError`` saying why it cannot be read."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return path.read_bytes()
     except FileNotFoundError as exc:
         raise CatalogError(str(path), ["file not found"]) from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogError(str(path), [f"not valid JSON: {exc}"]) from exc
-    return parse_catalog(raw, source=str(path))
+    except IsADirectoryError as exc:
+        raise CatalogError(str(path), ["this is a folder: give the path of a file inside it"]) from exc
+    except OSError as exc:
+        raise CatalogError(str(path), [f"cannot be read: {exc.strerror or exc}"]) from exc
+
+
+def parse_catalog_json(data: bytes | str, source: str = "catalog") -> Catalog:
+    """A catalog file's content (UTF-8, with or without a byte-order mark) -> ``Catalog``;
+    ``CatalogError`` for text that is not JSON, or not a catalog."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CatalogError(
+                source, [f"not UTF-8 text (byte {exc.start} cannot be read): save it again as UTF-8"]
+            ) from exc
+    else:
+        text = data.removeprefix("\ufeff")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(
+            source, [f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"]
+        ) from exc
+    except RecursionError as exc:
+        # Python's JSON reader recurses once per nesting level: thousands of "[" exhaust it.
+        raise CatalogError(source, ["not a catalog: its lists or objects are nested too deeply"]) from exc
+    return parse_catalog(raw, source=source)
 
 
 def parse_catalog(raw: Any, source: str = "catalog") -> Catalog:
@@ -140,6 +173,11 @@ def parse_catalog(raw: Any, source: str = "catalog") -> Catalog:
         problems.append(f'format: must be "{FORMAT}", found {raw.get("format")!r}')
     catalog = Catalog()
     checker = _Checker(problems)
+    # Indexes are the file's own (events[7] is the eighth event written), whatever was
+    # refused before it. A series or circuit the file writes but that has a problem of its
+    # own (a bad time zone, say) is "refused": its events are not told that it is unknown.
+    series_indexes: list[int] = []
+    refused_series: set[str] = set()
     for i, item in enumerate(_list(raw, "series", problems)):
         where = f"series[{i}]"
         if not checker.is_object(item, where):
@@ -148,29 +186,50 @@ def parse_catalog(raw: Any, source: str = "catalog") -> Catalog:
         name = checker.text(item, "name", where, required=True)
         if code and name:
             catalog.series.append(SeriesRecord(code, name, checker.text(item, "source", where)))
+            series_indexes.append(i)
+        elif isinstance(item.get("code"), str):
+            refused_series.add(item["code"].strip())
+    circuit_indexes: list[int] = []
+    refused_circuits: set[str] = set()
     for i, item in enumerate(_list(raw, "circuits", problems)):
         record = _parse_circuit(checker, item, f"circuits[{i}]")
         if record:
             catalog.circuits.append(record)
+            circuit_indexes.append(i)
+        elif isinstance(item, dict) and isinstance(item.get("key"), str):
+            refused_circuits.add(item["key"].strip())
     zones = {c.key: c.timezone for c in catalog.circuits}
+    known = _Known(zones, refused_circuits, {s.code for s in catalog.series}, refused_series)
+    event_indexes: list[int] = []
     for i, item in enumerate(_list(raw, "events", problems)):
-        event = _parse_event(checker, item, i, zones)
+        event = _parse_event(checker, item, i, known)
         if event:
             catalog.events.append(event)
-    _check_unique(problems, "series", [s.code for s in catalog.series], "code")
-    _check_unique(problems, "circuits", [c.key for c in catalog.circuits], "key")
-    _check_unique(problems, "events", [e.key for e in catalog.events], "key")
-    series_codes = {s.code for s in catalog.series}
-    for i, event in enumerate(catalog.events):
-        if event.series not in series_codes:
-            problems.append(f"{_event_where(i, event.name)}.series: unknown series {event.series!r}")
+            event_indexes.append(i)
+    _check_unique(problems, "series", [s.code for s in catalog.series], "code", series_indexes)
+    _check_unique(problems, "circuits", [c.key for c in catalog.circuits], "key", circuit_indexes)
+    _check_unique(problems, "events", [e.key for e in catalog.events], "key", event_indexes)
     if problems:
         raise CatalogError(source, problems)
     return catalog
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What an event of the file may refer to."""
+
+    zones: dict[str, str]  # circuit key -> IANA zone, for the circuits that passed
+    refused_circuits: set[str]  # circuit keys the file gives, with problems of their own
+    series: set[str]
+    refused_series: set[str]
+
+
 def _event_where(index: int, name: Any) -> str:
-    return f'events[{index}] "{name}"' if isinstance(name, str) else f"events[{index}]"
+    """``events[7] "name"``: ``index`` is the event's place in the file's list, counted from 0."""
+    if not isinstance(name, str):
+        return f"events[{index}]"
+    shown = name if len(name) <= 60 else name[:59] + "…"
+    return f'events[{index}] "{shown}"'
 
 
 def _list(raw: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
@@ -181,12 +240,19 @@ def _list(raw: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
     return value
 
 
-def _check_unique(problems: list[str], section: str, values: list[str], field_name: str) -> None:
-    seen: set[str] = set()
-    for value in values:
+def _check_unique(
+    problems: list[str], section: str, values: list[str], field_name: str, indexes: list[int]
+) -> None:
+    """One problem per repeated value, naming where (in the file's own numbering) it was first."""
+    seen: dict[str, int] = {}
+    for value, index in zip(values, indexes, strict=True):
         if value in seen:
-            problems.append(f"{section}: {field_name} {value!r} appears twice")
-        seen.add(value)
+            problems.append(
+                f"{section}: {field_name} {value!r} appears twice "
+                f"({section}[{seen[value]}] and {section}[{index}])"
+            )
+        else:
+            seen[value] = index
 
 
 class _Checker:
@@ -289,7 +355,7 @@ def _parse_circuit(c: _Checker, item: Any, where: str) -> CircuitRecord | None:
     )
 
 
-def _parse_event(c: _Checker, item: Any, index: int, zones: dict[str, str]) -> EventRecord | None:
+def _parse_event(c: _Checker, item: Any, index: int, known: _Known) -> EventRecord | None:
     where = _event_where(index, item.get("name") if isinstance(item, dict) else None)
     if not c.is_object(item, where):
         return None
@@ -298,9 +364,14 @@ def _parse_event(c: _Checker, item: Any, index: int, zones: dict[str, str]) -> E
         c.problems.append(f"{where}.key: use lowercase letters, digits and '-' ({key!r})")
         key = None
     series = c.text(item, "series", where, required=True, limit=16)
+    if series and series not in known.series:
+        if series not in known.refused_series:
+            c.problems.append(f"{where}.series: unknown series {series!r}")
+        series = None
     circuit = c.text(item, "circuit", where, required=True, limit=80)
-    if circuit and circuit not in zones:
-        c.problems.append(f"{where}.circuit: unknown circuit key {circuit!r}")
+    if circuit and circuit not in known.zones:
+        if circuit not in known.refused_circuits:
+            c.problems.append(f"{where}.circuit: unknown circuit key {circuit!r}")
         circuit = None
     season = c.number(item, "season", where, kind=int, minimum=1900, maximum=2200)
     if season is None and "season" not in item:
@@ -318,7 +389,8 @@ def _parse_event(c: _Checker, item: Any, index: int, zones: dict[str, str]) -> E
     watch_url = c.url(item, "watch_url", where)
     source = c.text(item, "source", where, limit=MAX_TEXT)
     notes = c.text(item, "notes", where, limit=MAX_TEXT)
-    zone = zones.get(circuit or "")
+    zone = known.zones.get(circuit or "")
+    aliases = _event_aliases(c, item, where)
     sessions = _parse_sessions(c, item.get("sessions", []), where, zone)
     entries = _parse_entries(c, item.get("entries", []), where)
     results = _parse_results(c, item.get("results", []), where)
@@ -341,7 +413,24 @@ def _parse_event(c: _Checker, item: Any, index: int, zones: dict[str, str]) -> E
         sessions,
         entries,
         results,
+        aliases,
     )
+
+
+def _event_aliases(c: _Checker, item: dict[str, Any], where: str) -> tuple[str, ...]:
+    """An event's other names: a list of names, each without '|' (the stored separator)."""
+    raw = item.get("aliases", [])
+    if (
+        not isinstance(raw, list)
+        or len(raw) > MAX_EVENT_ALIASES
+        or not all(isinstance(a, str) and "|" not in a and len(a) <= MAX_NAME for a in raw)
+    ):
+        c.problems.append(
+            f"{where}.aliases: must be a list of at most {MAX_EVENT_ALIASES} names "
+            f"(without '|', each at most {MAX_NAME} characters)"
+        )
+        return ()
+    return tuple(dict.fromkeys(" ".join(a.split()) for a in raw if a.strip()))
 
 
 def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tuple[SessionRecord, ...] | None:
@@ -436,15 +525,17 @@ def _parse_entries(c: _Checker, raw: Any, where: str) -> tuple[EntryRecord, ...]
         at = f"{where}.entries[{j}]"
         if not c.is_object(item, at):
             continue
-        if isinstance(item.get("number"), int | float):
+        numeric = isinstance(item.get("number"), int | float)
+        if numeric:
             c.problems.append(f'{at}.number: write car numbers as text ("055", not 55)')
-            continue
-        number = c.text(item, "number", at, limit=8)
+        number = None if numeric else c.text(item, "number", at, limit=8)
         drivers = item.get("drivers", [])
         if not isinstance(drivers, list) or not all(
             isinstance(d, str) and d.strip() and len(d) <= MAX_NAME for d in drivers
         ):
             c.problems.append(f"{at}.drivers: must be a list of names")
+            continue
+        if numeric:
             continue
         records.append(
             EntryRecord(

@@ -53,6 +53,8 @@ SESSION_SPAN = timedelta(minutes=MAX_MINUTES) + timedelta(hours=25)
 # The schema version that adds events.length_minutes; the store derives every session's
 # end again after its SQL.
 SESSION_ENDS_VERSION = 6
+# The schema version that adds events.aliases.
+EVENT_ALIASES_VERSION = 7
 # What a write may change among the names that indexes in memory hold (``Store._write``).
 # A guild id: that guild's own names.
 NameChange = Literal["catalog", "none"] | int
@@ -130,6 +132,21 @@ class StoreBusy(RuntimeError):
     nothing was written, and asking again once it is done will work."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The database file cannot be opened (a folder, a missing folder, no permission, not
+    a SQLite file); the message names the file, says why, and how to put it right."""
+
+
+def _why_unopenable(path: Path, exc: sqlite3.Error) -> str:
+    if path.is_dir():
+        return f"{path} is a folder, not a database file: give a file path, like {path / 'fanbot.sqlite3'}"
+    if not path.parent.exists():
+        return f"cannot create {path}: the folder {path.parent} does not exist (create it first)"
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        return f"{path} is not a SQLite database (SQLite says: {exc}); give fanbot a file of its own"
+    return f"cannot open the database {path}: {exc}"
+
+
 class Store:
     """One aiosqlite connection for writes and long reads, shared by every caller of
     this process, and a second connection for short reads on the event loop itself."""
@@ -147,6 +164,7 @@ class Store:
         self._counts_names = False
         # Upgrade tests stop migrations early; the importer then leaves out what is newer.
         self._has_length_minutes = True
+        self._has_event_aliases = True
         # Write transactions this process has begun: a cache filled while one was open
         # may hold what it had not committed (``writing``).
         self.writes_begun = 0
@@ -174,19 +192,32 @@ class Store:
 
         ``seed`` is a catalog file imported when the catalog is empty (first
         start). ``upto_version`` stops migrations early: for upgrade tests only.
+        Raises ``StoreUnavailable`` when the file cannot be opened as a database.
         """
-        db = await aiosqlite.connect(str(path), isolation_level=None)
+        connecting = aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            db = await connecting
+        except sqlite3.Error as exc:
+            # aiosqlite stops its thread through this event loop: let it, before the loop
+            # ends (asyncio.run), or the thread dies with "Event loop is closed".
+            await asyncio.to_thread(connecting._thread.join, 5)
+            raise StoreUnavailable(_why_unopenable(Path(path), exc)) from exc
         db.row_factory = aiosqlite.Row
-        # The busy timeout first: switching to WAL must wait for another starting process.
-        await _run(db, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await _run(db, "PRAGMA journal_mode = WAL")
-        await _run(db, "PRAGMA foreign_keys = ON")
-        await _run(db, "PRAGMA synchronous = NORMAL")
+        try:
+            # The busy timeout first: switching to WAL must wait for another starting process.
+            await _run(db, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await _run(db, "PRAGMA journal_mode = WAL")
+            await _run(db, "PRAGMA foreign_keys = ON")
+            await _run(db, "PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            await db.close()
+            raise StoreUnavailable(_why_unopenable(Path(path), exc)) from exc
         store = cls(db, str(path))
         try:
             await store._migrate(upto_version)
             store._counts_names = upto_version is None or upto_version >= NAME_COUNTER_VERSION
             store._has_length_minutes = upto_version is None or upto_version >= SESSION_ENDS_VERSION
+            store._has_event_aliases = upto_version is None or upto_version >= EVENT_ALIASES_VERSION
             if upto_version is None:
                 store._reader = _open_reader(str(path))
             if seed is not None and await store._catalog_is_empty():
@@ -251,8 +282,13 @@ class Store:
         try:
             try:
                 await self._begin(deadline)
+                # Rows changed by this connection so far: a transaction that changes none
+                # (importing the same file again) leaves the name counter alone too, so
+                # that it changes nothing at all and no process rebuilds its name indexes.
+                changes_before = self._db.total_changes
                 yield self._db
-                if names != "none" and self._counts_names:
+                changed = self._db.total_changes != changes_before
+                if names != "none" and self._counts_names and changed:
                     await _run(
                         self._db,
                         "INSERT INTO name_revision (scope, value) VALUES (?, 1) "
@@ -494,9 +530,12 @@ class Store:
             "watch_url": e.watch_url,
             "source": e.source,
             "notes": e.notes,
+            "aliases": "|".join(e.aliases),
         }
         if not self._has_length_minutes:
             del values["length_minutes"]
+        if not self._has_event_aliases:
+            del values["aliases"]
         async with db.execute(
             "SELECT * FROM events WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) AND key = ?",
             (guild_id, e.key),
@@ -987,6 +1026,7 @@ def _event(r: aiosqlite.Row, sessions: tuple[Session, ...], circuits: dict[int, 
         source=r["source"],
         notes=r["notes"],
         sessions=sessions,
+        aliases=tuple(a for a in (r["aliases"] or "").split("|") if a),
     )
 
 

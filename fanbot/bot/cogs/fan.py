@@ -18,12 +18,12 @@ from discord.ext import commands
 
 from fanbot.answers.calendar import race, schedule
 from fanbot.answers.context import Asker, choice_value
-from fanbot.answers.errors import AnswerError
+from fanbot.answers.errors import Ambiguous, AnswerError
 from fanbot.answers.lookup import NameIndex
 from fanbot.answers.nextrace import next_race
 from fanbot.answers.people import circuit, driver, lineup
 from fanbot.bot.cogs.reminders import remind_me_button
-from fanbot.bot.replies import send, send_pages, within_deadline
+from fanbot.bot.replies import send, send_pages, send_which_one, within_deadline
 from fanbot.bot.tree import interaction_translator
 from fanbot.commands import COMMANDS
 from fanbot.domain.model import Entry, Event
@@ -80,6 +80,18 @@ class FanCog(commands.Cog):
         locale = pick_locale(interaction.locale, interaction.guild_locale)
         try:
             result = await within_deadline(interaction, question(self.asker(interaction), **options))
+        except Ambiguous as exc:
+            option = exc.option
+            if option not in options:
+                await send(interaction, content=exc.render(tr), ephemeral=True)
+                return
+
+            async def chosen(pressed: discord.Interaction, value: str) -> None:
+                # The same question again, with the name chosen in place of the one typed.
+                await self.answer(pressed, question, renderer, remind=remind, **{**options, option: value})
+
+            await send_which_one(interaction, exc.question(tr), exc.choices, tr, chosen)
+            return
         except AnswerError as exc:
             await send(interaction, content=exc.render(tr), ephemeral=True)
             return
@@ -97,9 +109,10 @@ class FanCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         try:
             index = await index_for(Scope(interaction.guild_id))
+            # Given now, a name's edition nearest now comes first (what typing it would answer).
             return [
                 app_commands.Choice(name=c.label[:100], value=_value(c.value))
-                for c in index.choices(current, MAX_CHOICES)
+                for c in index.choices(current, MAX_CHOICES, now=self.bot.clock.now())
             ]
         except Exception:
             # An autocomplete that raises shows the user nothing useful; log and offer nothing.

@@ -19,7 +19,7 @@ from discord.utils import format_dt
 
 from fanbot.answers import reminders as answers
 from fanbot.answers.context import Asker
-from fanbot.answers.errors import AnswerError, BadOption
+from fanbot.answers.errors import OPTION_SESSIONS, AnswerError, BadOption
 from fanbot.bot.courier import role_only
 from fanbot.bot.permissions import is_moderator, require_moderator
 from fanbot.bot.replies import NO_MENTIONS, send
@@ -175,7 +175,9 @@ class RemindersCog(commands.Cog):
                 try:
                     kinds = planner.parse_kinds(sessions)
                 except planner.LeadError as exc:
-                    raise BadOption(value=sessions, option="sessions", hint=str(exc)) from exc
+                    raise BadOption(
+                        value=sessions, option=OPTION_SESSIONS, hint=exc.message, hint_fields=exc.fields
+                    ) from exc
         except AnswerError as exc:
             await send(interaction, content=exc.render(tr), ephemeral=True)
             return
