@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import pytz
@@ -158,6 +158,10 @@ class Translator:
         self.locale = normalize_locale(locale)
         self._catalog = _load(self.locale)
         self._plural_index = gettext.c2py(self._catalog.plural_expr)
+        # What goes between a label and its value (": " / "\u00a0: "), looked up once: a
+        # line-up writes it once per car.
+        template = self("{label}: {value}")
+        self.colon = template.removeprefix("{label}").removesuffix("{value}")
 
     def __call__(self, message: str, **fields: object) -> str:
         text = self._catalog.singular.get((None, message), message)
@@ -196,6 +200,7 @@ def N_(message: str) -> str:
     return message
 
 
+@lru_cache(maxsize=4096)
 def format_number(value: float, locale: str, pattern: str = "#,##0.###") -> str:
     """A decimal number with the locale's separators ("4.088" / "4,088")."""
     return format_decimal(value, format=pattern, locale=BabelLocale.parse(normalize_locale(locale)))

@@ -218,6 +218,8 @@ class NameIndex(Generic[T]):
         self._postings: dict[str, list[int]] = {}  # word -> terms holding it
         self._memo: OrderedDict[str, list[tuple[int, float]]] = OrderedDict()
         self._memo_size = MEMO_SIZE if len(self._terms) >= MEMO_MIN_TERMS else 0
+        # (base, this index layered over base): kept by ``Lookups`` for a guild's own index.
+        self.layered_over: tuple[NameIndex[T], LayeredIndex[T]] | None = None
 
     @classmethod
     def build(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale as BabelLocale
 
@@ -36,7 +36,7 @@ def kind_label(kind: SessionKind, tr: Translate) -> str:
 def labelled(label: str, value: str, tr: Translate) -> str:
     """ "Race: Sat 20 Oct" / "Course : sam. 20 oct.": a label and its value, with the
     language's own spacing before the colon (French puts a no-break space there)."""
-    return tr("{label}: {value}", label=label, value=value)
+    return f"{label}{tr.colon}{value}"
 
 
 def car_number(entry: Entry, tr: Translate) -> str:
@@ -122,6 +122,7 @@ def _territory_codes() -> dict[str, str]:
     return codes
 
 
+@lru_cache(maxsize=1024)
 def country_name(country: str, locale: str) -> str:
     """The catalog's English country name in the reader's language ("United States" ->
     "États-Unis"), through Babel's territory names; a name Babel does not know is
