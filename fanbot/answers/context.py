@@ -225,13 +225,7 @@ class Lookups:
 
     @staticmethod
     def _layered(catalog: NameIndex[object], own: NameIndex[object]) -> NameIndex[object]:
-        if not own.candidates:
-            return catalog
-        # Kept on the guild's own index (itself kept while the names stay): joining the
-        # catalog's thousands of candidates again for every question cost more than asking.
-        if own.layered_over is None or own.layered_over[0] is not catalog:
-            own.layered_over = (catalog, LayeredIndex(catalog, own))
-        return own.layered_over[1]
+        return LayeredIndex(catalog, own) if own.candidates else catalog
 
     # The catalog's indexes follow the catalog's names only (token[0]); a guild's own
     # follow both (token), since what counts as its own depends on what the catalog has.

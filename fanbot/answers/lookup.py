@@ -22,15 +22,16 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from rapidfuzz import fuzz, process, utils
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 YEAR = re.compile(r"\b(?:19|20|21)\d\d\b")
 # What a query may say of the edition it wants: its year, or its ordinal ("94e", "94th"
@@ -218,8 +219,6 @@ class NameIndex(Generic[T]):
         self._postings: dict[str, list[int]] = {}  # word -> terms holding it
         self._memo: OrderedDict[str, list[tuple[int, float]]] = OrderedDict()
         self._memo_size = MEMO_SIZE if len(self._terms) >= MEMO_MIN_TERMS else 0
-        # (base, this index layered over base): kept by ``Lookups`` for a guild's own index.
-        self.layered_over: tuple[NameIndex[T], LayeredIndex[T]] | None = None
 
     @classmethod
     def build(
@@ -463,6 +462,35 @@ class NameIndex(Generic[T]):
         return best
 
 
+class _Joined(Sequence[V]):
+    """Two lists read as one, without copying either."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first: Sequence[V], second: Sequence[V]) -> None:
+        self.first = first
+        self.second = second
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.second)
+
+    @overload
+    def __getitem__(self, i: int) -> V: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[V]: ...
+    def __getitem__(self, i: int | slice) -> V | Sequence[V]:
+        if isinstance(i, slice):
+            return [*self.first, *self.second][i]
+        if i < 0:
+            i += len(self)
+        n = len(self.first)
+        return self.first[i] if i < n else self.second[i - n]
+
+    def __iter__(self) -> Iterator[V]:
+        yield from self.first
+        yield from self.second
+
+
 class LayeredIndex(NameIndex[T]):
     """A shared index (the catalog, the same for every guild, built once and remembering
     its answers) with a small one on top (a guild's own names). It answers as one index
@@ -472,10 +500,12 @@ class LayeredIndex(NameIndex[T]):
         # No index of its own: everything is asked of the two layers.
         self.base = base
         self.extra = extra
-        self.candidates = base.candidates + extra.candidates
-        self.order = base.order + extra.order
-        self.groups = base.groups + extra.groups
-        self.spans = base.spans + extra.spans
+        # Views, not copies: a guild asks over the catalog's thousands of candidates, and
+        # joining four lists of them again for each question cost more than the question.
+        self.candidates = _Joined(base.candidates, extra.candidates)  # type: ignore[assignment]
+        self.order = _Joined(base.order, extra.order)  # type: ignore[assignment]
+        self.groups = _Joined(base.groups, extra.groups)  # type: ignore[assignment]
+        self.spans = _Joined(base.spans, extra.spans)  # type: ignore[assignment]
 
     def _exact_all(self, folded: str, query: str) -> list[int]:
         shift = len(self.base.candidates)
