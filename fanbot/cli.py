@@ -64,7 +64,8 @@ class ConsoleCommand:
 CONSOLE: dict[str, ConsoleCommand] = {
     "nextrace": ConsoleCommand(next_race, render_next_race),
     "schedule": ConsoleCommand(schedule, render_schedule),
-    "race": ConsoleCommand(race, render_race, spoilers=("results",)),
+    # The catalog's notes on a race often name its winner.
+    "race": ConsoleCommand(race, render_race, spoilers=("results", "event.notes")),
     "lineup": ConsoleCommand(lineup, render_lineup),
     "circuit": ConsoleCommand(circuit, render_circuit),
     "driver": ConsoleCommand(driver, render_driver),
@@ -119,11 +120,19 @@ async def answer_line(
     except AnswerError as exc:
         return _failed(1, exc.render(translator(style.locale)), as_json)
     if as_json:
-        hidden = () if spoilers else tuple(f for f in command.spoilers if getattr(answer, f, None))
+        hidden = () if spoilers else tuple(f for f in command.spoilers if _holds(answer, f))
         return 0, json_out.dumps(parsed.spec.name, answer, hidden=hidden)
     if command.spoilers:
         return 0, command.text(answer, style, spoilers=spoilers)
     return 0, command.text(answer, style)
+
+
+def _holds(answer: object, dotted: str) -> bool:
+    """Whether the answer has something at ``dotted`` ("results", "event.notes")."""
+    value: object = answer
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return bool(value)
 
 
 def _failed(code: int, message: str, as_json: bool) -> tuple[int, str]:

@@ -227,3 +227,38 @@ def format_local(instant: datetime, zone_name: str, locale: str, *, with_zone: b
 def format_day(day: date, locale: str) -> str:
     """A calendar day ("Sat 20 Oct 2012" / "sam. 20 oct. 2012", "dim. 1er juin 2025")."""
     return format_date(day, _day_pattern(day, locale, "EEE d MMM y"), locale=BabelLocale.parse(locale))
+
+
+# Names the catalog or a moderator may use for a country that are not Babel's own.
+_COUNTRY_ALIASES = {
+    "usa": "US",
+    "u.s.a.": "US",
+    "u.s.": "US",
+    "united states of america": "US",
+    "uk": "GB",
+    "great britain": "GB",
+}
+
+
+@cache
+def _territory_codes() -> dict[str, str]:
+    """Country name (English or French, any case) -> ISO 3166 code, from Babel's data."""
+    codes: dict[str, str] = {}
+    for language in SUPPORTED:
+        for code, name in BabelLocale.parse(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                codes.setdefault(name.casefold(), code)
+    for name, code in _COUNTRY_ALIASES.items():
+        codes.setdefault(name, code)
+    return codes
+
+
+@lru_cache(maxsize=1024)
+def country_name(country: str, locale: str) -> str:
+    """The catalog's English country name in the reader's language ("United States" ->
+    "États-Unis"), through Babel's territory names; a name Babel does not know is
+    shown as written."""
+    code = _territory_codes().get(country.strip().casefold())
+    if code is None:
+        return country
+    return str(BabelLocale.parse(normalize_locale(locale)).territories.get(code, country))

@@ -391,3 +391,33 @@ async def test_a_cancelled_event_is_not_a_circuits_next_race(world):
     world.clock.instant = world.clock.instant.replace(year=2013)
     result = await world.alice.slash(world.channel, "circuit", circuit="road atlanta")
     assert "Called-off race" not in fields(result)["Next event"]
+
+
+async def _presence_at(world, monkeypatch, instant: str) -> str:
+    from fanbot.domain.localtime import parse_instant
+
+    world.clock.instant = parse_instant(instant)
+    shown: list[str] = []
+
+    async def record(*, activity):
+        shown.append(activity.name)
+
+    monkeypatch.setattr(world.env.bot, "change_presence", record)
+    await world.env.bot.update_presence.coro(world.env.bot)
+    return shown[-1]
+
+
+async def test_the_status_line_says_under_way_only_for_a_session_known_to_have_started(world, monkeypatch):
+    running = await _presence_at(world, monkeypatch, "2012-10-20T18:00:00Z")
+    assert running == "Petit Le Mans powered by Mazda (15th running) · Race under way"
+    # Le Mans 2026 is known only by its day: at 00:30 on that day it is race day, not "under way".
+    race_day = await _presence_at(world, monkeypatch, "2026-06-12T22:30:00Z")
+    assert race_day.startswith("24 Hours of Le Mans (94th) · ") and "under way" not in race_day
+
+
+async def test_a_past_race_whose_time_no_source_gave_says_time_not_recorded_in_circuit(world):
+    world.clock.instant = world.clock.instant.replace(year=2026, month=1, day=1)
+    result = await world.alice.slash(world.channel, "circuit", circuit="interlagos")
+    last = fields(result)["Last event"]
+    assert last.startswith("Rolex 6 Hours of São Paulo 2025") and "time not recorded" in last
+    assert "time TBA" not in last

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from fanbot.answers.context import Asker, Lookups
+from fanbot.answers.nextrace import next_race
+from fanbot.clock import FixedClock
 from fanbot.config import catalog_path
-from fanbot.domain.localtime import to_iso_utc
-from fanbot.store import Scope
+from fanbot.domain.localtime import parse_instant, to_iso_utc
+from fanbot.store import Scope, Store
 from fanbot.store.catalog_file import CatalogError, load_catalog_file, parse_catalog
 from tests.conftest import dump
 
@@ -188,3 +191,34 @@ async def test_a_guild_file_may_use_shared_series_but_not_rename_or_add_them(sto
     with pytest.raises(CatalogError, match="series 'XYZ' is not known"):
         await store.import_catalog(parse_catalog(raw), guild_id=5)
     assert await dump(store) == before
+
+
+def asker_at(store: Store, at: str) -> Asker:
+    return Asker(store, Scope(None), FixedClock(parse_instant(at)), Lookups(store))
+
+
+async def test_a_database_seeded_by_an_older_release_gets_the_shipped_catalog_on_upgrade(db_path):
+    # A bot seeded before races had lengths (schema 5, the catalog of then): after the
+    # upgrade, 4 h into the 2012 Petit Le Mans (10 hours at most) is the weekend in progress,
+    # not the end of an estimated 2 h 45 race.
+    old_raw = json.loads(catalog_path().read_text(encoding="utf-8"))
+    for e in old_raw["events"]:
+        e.pop("length_minutes", None)
+        e.pop("aliases", None)
+    old_file = db_path.parent / "catalog-of-then.json"
+    old_file.write_text(json.dumps(old_raw), encoding="utf-8")
+    old = await Store.open(db_path, seed=old_file, upto_version=5)
+    await old.close()
+    upgraded = await Store.open(db_path, seed=catalog_path())
+    try:
+        answer = await next_race(asker_at(upgraded, "2012-10-20T19:30:00Z"))
+        assert answer.event is not None and answer.event.key == "alms-2012-petit-le-mans-powered-by-mazda"
+        assert answer.in_progress
+        before = await dump(upgraded)
+    finally:
+        await upgraded.close()
+    again = await Store.open(db_path, seed=catalog_path())  # the same release: nothing to do
+    try:
+        assert await dump(again) == before
+    finally:
+        await again.close()

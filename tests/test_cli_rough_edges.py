@@ -192,10 +192,15 @@ def test_results_are_hidden_in_the_console_unless_spoilers_is_given(db, capsys):
 
     assert main([*race[:1], "--json", *race[1:]]) == 0
     as_json = json.loads(capsys.readouterr().out)
-    assert as_json["answer"]["results"] is None and as_json["hidden"] == ["results"]
+    assert as_json["answer"]["results"] is None
+    # The catalog's notes on the race name its winner too ("Overall winner #12 Rebellion").
+    assert "Rebellion" not in json.dumps(as_json, ensure_ascii=False)
+    assert as_json["hidden"] == ["results", "event.notes"]
     assert main([*race[:1], "--json", "--spoilers", *race[1:]]) == 0
-    results = json.loads(capsys.readouterr().out)["answer"]["results"]
+    shown_json = json.loads(capsys.readouterr().out)["answer"]
+    results = shown_json["results"]
     assert results[0]["car_class"] == "Overall" and results[0]["number"] == "12"
+    assert "Rebellion" in shown_json["event"]["notes"]
 
 
 def test_french_says_results_are_hidden_in_french(db, capsys):

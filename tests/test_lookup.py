@@ -206,6 +206,18 @@ async def test_le_mans_typed_any_way_is_never_petit_le_mans(asker):
             assert found.name.startswith("24 Hours of Le Mans"), (at, typed, found.name)
 
 
+async def test_a_name_with_a_year_its_race_never_had_is_no_match_not_another_race(asker):
+    # "le mans" is exactly a name (the 24 Hours' circuit); there was no 24 Hours in the
+    # catalog's 2012, and Petit Le Mans 2012 is only suggested, never answered.
+    ask = asker("2025-06-01T00:00:00Z")
+    with pytest.raises(NotFound) as err:
+        found = await ask.resolve_event("le mans 2012")
+        pytest.fail(f"named {found.display_name}")
+    assert any("Petit Le Mans" in s for s in err.value.suggestions)
+    for typed in ("2025 le mans", "le mans 2025"):
+        assert (await ask.resolve_event(typed)).key == "wec-2025-24-hours-of-le-mans", typed
+
+
 async def test_text_that_names_nothing_is_no_match(asker):
     ask = asker("2025-06-01T00:00:00Z")
     for typed in ['" OR 1=1 --', "<script>", "%(name)s", "2025", "x", "1", "--"]:
@@ -266,3 +278,10 @@ async def test_a_list_of_series_asks_which_one(asker, typed):
 )
 def test_names_and_queries_write_hours_ordinals_and_numbers_one_way(typed, folded):
     assert fold_name(typed) == folded
+
+
+async def test_a_country_is_found_as_french_readers_see_it(asker):
+    # French answers write "Belgique", "Bahreïn": typed back, they find the circuit.
+    ask = asker("2025-06-01T00:00:00Z")
+    assert (await ask.resolve_circuit("Belgique")).key == "spa-francorchamps"
+    assert (await ask.resolve_circuit("Bahreïn")).key == "bahrain"

@@ -2,12 +2,14 @@
 
 import pytest
 
+from fanbot.answers.calendar import schedule
 from fanbot.answers.errors import NotFound
 from fanbot.answers.nextrace import next_race
+from fanbot.answers.people import circuit
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
 from fanbot.i18n import translator
-from fanbot.render.text import TextStyle, render_next_race
+from fanbot.render.text import TextStyle, render_next_race, render_schedule
 
 
 async def test_before_petit_le_mans_2012_the_next_race_is_petit_le_mans(asker):
@@ -105,3 +107,21 @@ async def test_a_race_under_way_is_still_the_next_race_until_it_ends(asker):
     )
     after = await next_race(asker("2025-06-15T14:00:00Z"))
     assert after.event.name != "24 Hours of Le Mans (93rd)"
+
+
+async def test_a_weekend_known_only_by_its_day_is_possibly_under_way_in_the_calendar(asker):
+    # 01:30 at Le Mans on race day (2026, time unknown): maybe racing, not surely.
+    answer = await schedule(asker("2026-06-12T23:30:00Z"), series="WEC", season=2026)
+    (row,) = [r for r in answer.rows if r.event.key == "wec-2026-24-hours-of-le-mans"]
+    assert row.possibly_under_way and not row.under_way and not row.done
+    line = next(x for x in render_schedule(answer, TextStyle()).splitlines() if "Le Mans (94th)" in x)
+    assert line.endswith("— possibly under way") and line.lstrip().startswith("▶")
+
+
+async def test_a_weekend_whose_new_date_is_not_announced_is_still_the_circuits_next_event(asker):
+    # Qatar 2026 was moved to late October; its race day is not published (data/catalog.json).
+    card = await circuit(asker("2026-06-01T00:00:00Z"), "lusail")
+    assert card.next_event is not None and card.next_event.key == "wec-2026-qatar-airways-qatar-1812-km"
+    assert card.last_event is not None and card.last_event.season == 2025
+    later = await circuit(asker("2027-02-01T00:00:00Z"), "lusail")
+    assert later.next_event is None  # a 2026 weekend is not 2027's next event

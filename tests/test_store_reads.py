@@ -59,6 +59,12 @@ def _reference(events: list, now: datetime) -> tuple[int | None, int | None, int
     upcoming = [
         e for e in events if not event_is_done(e, now) and any(s.local_date or s.start for s in e.sessions)
     ]
+    if not upcoming:  # else one of this season or later whose date is not announced yet
+        upcoming = [
+            e
+            for e in events
+            if e.season >= now.year and not any(s.local_date or s.start for s in e.sessions)
+        ]
     return (upcoming[0].id if upcoming else None, done[-1].id if done else None, len(events))
 
 

@@ -81,6 +81,8 @@ def expected_sessions(event: dict) -> list[Expected | None]:
 
 
 LIVE = [e for e in CATALOG["events"] if e["status"] != "cancelled"]
+# How render_race starts each session's line: done, (possibly) under way, to come, undated.
+SESSION_LINE_STARTS = {"  ✓ ", "  ▶ ", "  • ", "  ? "}
 WINDOWS = {e["key"]: expected_sessions(e) for e in CATALOG["events"]}
 
 
@@ -119,14 +121,18 @@ def expected_next(now: datetime, series: str | None) -> set[str]:
 
 def expected_circuit(circuit_key: str, now: datetime) -> tuple[str | None, str | None]:
     """(next, last) at a circuit: events in order of their first session; the next is the
-    first not over, the last the latest one over."""
+    first not over (else one of this season or a later one whose date is not announced),
+    the last the latest one over."""
     here = []
+    undated = []
     for e in LIVE:
         dated = [w for w in WINDOWS[e["key"]] if w is not None]
         if e["circuit"] == circuit_key and dated:
             here.append((min(w.earliest for w in dated), max(w.latest for w in dated), e["key"]))
+        elif e["circuit"] == circuit_key and e["season"] >= now.year:
+            undated.append((e["season"], e["name"], e["key"]))
     here.sort()
-    upcoming = [key for _, until, key in here if until > now]
+    upcoming = [key for _, until, key in here if until > now] or [key for _, _, key in sorted(undated)]
     done = [key for _, until, key in here if until <= now]
     return (upcoming[0] if upcoming else None, done[-1] if done else None)
 
@@ -164,11 +170,18 @@ async def test_every_weekend_at_every_instant_agrees_with_the_catalog(asker, ids
         oracle = [w.state(now) if w is not None else "undated" for w in WINDOWS[key]]
         if states != oracle:
             failures.append(f"{where}: /race states {states}, expected {oracle}")
-        text = render_race(card, TextStyle())
-        for state in oracle:
-            word = {"done": "— done", "under_way": "under way, started", "possibly_under_way": "possibly"}
-            if state in word and word[state] not in text:
-                failures.append(f"{where}: /race text lacks {word[state]!r}")
+        # Each session's own line says where it stands, in the session's order.
+        lines = [x for x in render_race(card, TextStyle()).splitlines() if x[:4] in SESSION_LINE_STARTS]
+        words = {
+            "done": "— done",
+            "under_way": "under way, started",
+            "possibly_under_way": "possibly under way",
+        }
+        for state, line in zip(oracle, lines, strict=True):
+            if state in words and words[state] not in line:
+                failures.append(f"{where}: /race line {line!r} lacks {words[state]!r}")
+            if state == "to_come" and any(w in line for w in words.values()):
+                failures.append(f"{where}: /race line {line!r} is to come")
         here = await circuit(at, event["circuit"])
         got_c = (
             here.next_event.key if here.next_event else None,

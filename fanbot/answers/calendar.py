@@ -20,7 +20,8 @@ class ScheduleRow:
     first_day: date | None  # the first session's local day at the circuit
     race_day: date | None
     done: bool
-    under_way: bool = False  # a session is (or may be) running now
+    under_way: bool = False  # a session is running now
+    possibly_under_way: bool = False  # a session known only by its day may be running now
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,14 @@ def event_is_done(event: Event, now: datetime) -> bool:
     return bool(dated) and all(s.state is SessionState.DONE for s in dated)
 
 
-def event_is_running(event: Event, now: datetime) -> bool:
-    return any(s.running for s in statuses(event, now))
+def running_state(event: Event, now: datetime) -> SessionState | None:
+    """UNDER_WAY when a session is known to run now, POSSIBLY_UNDER_WAY when one known only
+    by its day may, else None."""
+    states = {s.state for s in statuses(event, now)}
+    for state in (SessionState.UNDER_WAY, SessionState.POSSIBLY_UNDER_WAY):
+        if state in states:
+            return state
+    return None
 
 
 def parse_season(text: str | int | None) -> int | None:
@@ -83,7 +90,8 @@ async def schedule(asker: Asker, series: str | None = None, season: str | int | 
             _local_day(e, "first"),
             _local_day(e, "race"),
             event_is_done(e, asker.now),
-            event_is_running(e, asker.now),
+            running_state(e, asker.now) is SessionState.UNDER_WAY,
+            running_state(e, asker.now) is SessionState.POSSIBLY_UNDER_WAY,
         )
         for e in events
     )

@@ -15,6 +15,7 @@ from fanbot.answers.lookup import Candidate, LayeredIndex, NameIndex, Resolution
 from fanbot.clock import Clock
 from fanbot.domain.model import Circuit, Entry, Event, Series
 from fanbot.domain.session_time import session_window
+from fanbot.i18n import SUPPORTED, country_name
 from fanbot.store import Scope, Store
 from fanbot.store.database import CalendarRow
 
@@ -77,9 +78,17 @@ def _event_index(events: list[Event]) -> NameIndex[object]:
     )
 
 
+def _countries(c: Circuit) -> list[str]:
+    """The circuit's country as the catalog writes it and as each language's readers see it
+    ("United States", "États-Unis"): what is shown can be typed back."""
+    if not c.country:
+        return []
+    return list(dict.fromkeys([c.country, *(country_name(c.country, locale) for locale in SUPPORTED)]))
+
+
 def _circuit_index(circuits: list[Circuit]) -> NameIndex[object]:
     return NameIndex.build(
-        [(c.name[:100], c.id, [c.key, *c.aliases, c.location or "", c.country or ""]) for c in circuits],
+        [(c.name[:100], c.id, [c.key, *c.aliases, c.location or "", *_countries(c)]) for c in circuits],
         order=[c.name for c in circuits],
     )
 

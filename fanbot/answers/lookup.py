@@ -275,6 +275,15 @@ class NameIndex(Generic[T]):
             return Resolution()
         else:
             scored = [(i, s) for i, s in self._ranked(folded, RANK_DEPTH) if s >= MATCH_SCORE]
+            # "le mans 2012", "2025 le mans": without its year or ordinal the query is exactly
+            # a name ("le mans": the 24 Hours' circuit). It then means that thing's editions
+            # only; when none has that year, nothing, rather than a race whose longer name
+            # holds the same words (Petit Le Mans 2012).
+            bare = " ".join(EDITION_MARK.sub(" ", folded).split())
+            named = self._exact_all(bare, "") if bare and bare != folded else []
+            if named:
+                wanted = {self._group(i) for i in named}
+                scored = [(i, s) for i, s in scored if self._group(i) in wanted]
         if not scored:
             return Resolution()
         # As good as the best: within TIE_MARGIN of it. Editions of one thing among them

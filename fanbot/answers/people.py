@@ -99,6 +99,10 @@ async def circuit(asker: Asker, circuit: str) -> CircuitCard:
     calendar = await asker.lookups.circuit_calendar(asker.scope, found.id)
     upcoming = [row.event_id for row in calendar if row.until is not None and row.until > now]
     done = [row.event_id for row in calendar if row.until is not None and row.until <= now]
+    if not upcoming:
+        # A weekend of this season or a later one whose date is not announced yet (moved,
+        # or not published) is still the circuit's next event: "date TBA".
+        upcoming = [row.event_id for row in calendar if row.until is None and row.order[2] >= now.year]
     wanted = [ids[i] for ids, i in ((upcoming, 0), (done, -1)) if ids]
     loaded = {e.id: e for e in await asker.lookups.events_by_id(asker.scope, wanted)}
     return CircuitCard(

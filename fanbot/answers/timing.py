@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fanbot.domain.model import Event, Session
-from fanbot.domain.session_time import SessionState, session_window
+from fanbot.domain.session_time import LengthBasis, SessionState, session_window
 
 CURRENT = frozenset({SessionState.TO_COME, SessionState.UNDER_WAY, SessionState.POSSIBLY_UNDER_WAY})
 RUNNING = frozenset({SessionState.UNDER_WAY, SessionState.POSSIBLY_UNDER_WAY})
@@ -21,6 +21,8 @@ class SessionStatus:
     ends: datetime | None  # the latest instant it may still be running; None: no date
     length_minutes: int | None
     length_estimated: bool  # the length is a default for its kind, not a published one
+    # The length is the race's published maximum ("1812 km or 10 hours"): it may end sooner.
+    length_is_a_limit: bool = False
 
     @property
     def running(self) -> bool:
@@ -37,7 +39,12 @@ def session_status(session: Session, event: Event, now: datetime) -> SessionStat
     if window is None:
         return SessionStatus(session, SessionState.UNDATED, None, None, False)
     return SessionStatus(
-        session, window.state(now), window.latest_end, window.length.minutes, window.length.estimated
+        session,
+        window.state(now),
+        window.latest_end,
+        window.length.minutes,
+        window.length.estimated,
+        window.length.basis is LengthBasis.EVENT,
     )
 
 

@@ -23,6 +23,7 @@ from fanbot.bot.tree import FanTree
 from fanbot.clock import Clock
 from fanbot.config import Settings, catalog_path
 from fanbot.domain.model import Event
+from fanbot.domain.session_time import SessionState
 from fanbot.i18n import translator
 from fanbot.reminders.dispatcher import Dispatcher, Shards
 from fanbot.render.words import countdown, kind_label
@@ -189,7 +190,8 @@ class FanBot(commands.Bot):
         if answer.event is None:
             text = "No race scheduled · /nextrace"
         else:
-            running = next((s for s in answer.sessions if s.running), None)
+            # Only a session known to have started: a day-only one is merely "race day".
+            running = next((s for s in answer.sessions if s.state is SessionState.UNDER_WAY), None)
             first = next((s for s in answer.to_come if s.start), None)
             if running is not None:
                 when = tr("{session} under way", session=kind_label(running.session.kind, tr))

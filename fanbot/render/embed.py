@@ -17,12 +17,12 @@ from discord.utils import format_dt
 from fanbot.answers.calendar import RaceCard, Schedule, ScheduleRow
 from fanbot.answers.nextrace import NextRace
 from fanbot.answers.people import CircuitCard, DriverCard, Lineup
-from fanbot.answers.timing import SessionStatus
+from fanbot.answers.timing import SessionStatus, session_status
 from fanbot.domain.localtime import local_to_utc
 from fanbot.domain.model import Entry, Event, EventStatus, Session
 from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate, format_day
-from fanbot.render.states import status_note
+from fanbot.render.states import row_state, status_note, unknown_time
 from fanbot.render.words import (
     STATUS,
     appearance_line,
@@ -119,9 +119,7 @@ def session_text(
         text = f"{label} — {format_dt(session.start, 'F')}"
         return text + (f" ({format_dt(session.start, 'R')})" if relative else "")
     if session.local_date is not None:
-        # A session that is over and whose time no source gave will never be "announced".
-        unknown = tr("time not recorded") if state is SessionState.DONE else tr("time TBA")
-        return f"{label} — {format_day(session.local_date, locale)}, {unknown}"
+        return f"{label} — {format_day(session.local_date, locale)}, {unknown_time(state, tr)}"
     return f"{label} — " + tr("date TBA")
 
 
@@ -229,8 +227,9 @@ def schedule_pages(answer: Schedule, tr: Translate, locale: str) -> list[discord
         day = race_day_stamp(row) or tr("date TBA")
         series = "" if answer.series else f"{e.series.code} · "
         status = "" if e.status is EventStatus.SCHEDULED else f" **{tr(STATUS[e.status])}**"
-        mark = "✅" if row.done else "▶️" if row.under_way else "🏁"
-        done = " — " + tr("done") if row.done else " — **" + tr("under way") + "**" if row.under_way else ""
+        mark = "✅" if row.done else "▶️" if row.under_way or row.possibly_under_way else "🏁"
+        words = row_state(row, tr)
+        done = "" if words is None else f" — {words}" if row.done else f" — **{words}**"
         lines.append(f"{mark} {day} — {series}{e.name} · {e.circuit.name}{status}{done}")
     pages.add_lines(tr("Calendar"), lines, tr("(continued)"))
     return pages.finish(None, page_label(tr))
@@ -300,7 +299,8 @@ def circuit_pages(answer: CircuitCard, tr: Translate, locale: str) -> list[disco
             pages.add_field(label, tr("none on record"))
             continue
         race = event.race
-        when = session_text(race, tr, locale, relative=False) if race else tr("date TBA")
+        state = session_status(race, event, answer.now).state if race else None
+        when = session_text(race, tr, locale, relative=False, state=state) if race else tr("date TBA")
         pages.add_field(label, f"{event.display_name} ({event.series.code})\n{when}")
     return pages.finish(None, page_label(tr))
 

@@ -32,12 +32,18 @@ def to_jsonable(value: Any) -> Any:
 
 def dumps(command: str, answer: Any, *, hidden: tuple[str, ...] = ()) -> str:
     """``{"command": ..., "answer": ...}``. Each field named in ``hidden`` (results, which
-    the console shows only with --spoilers) is null in the answer and listed in "hidden"."""
+    the console shows only with --spoilers; a dotted name reaches inside: "event.notes") is
+    null in the answer and listed in "hidden"."""
     payload = to_jsonable(answer)
     out: dict[str, Any] = {"command": command, "answer": payload}
     if hidden and isinstance(payload, dict):
         for name in hidden:
-            payload[name] = None
+            *path, last = name.split(".")
+            holder: Any = payload
+            for part in path:
+                holder = holder.get(part) if isinstance(holder, dict) else None
+            if isinstance(holder, dict):
+                holder[last] = None
         out["hidden"] = list(hidden)
     return json.dumps(out, ensure_ascii=False, indent=2)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from fanbot.answers.calendar import ScheduleRow
 from fanbot.answers.timing import SessionStatus
 from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate
@@ -23,5 +24,24 @@ def status_note(status: SessionStatus, tr: Translate, *, when: Callable[[datetim
         started = tr("under way, started {when}", when=when(start))
         if status.length_estimated or status.ends is None:
             return started + " " + tr("(length not published)")
+        if status.length_is_a_limit:
+            return started + ", " + tr("ends {when} at the latest", when=when(status.ends))
         return started + ", " + tr("ends {when}", when=when(status.ends))
     return None
+
+
+def row_state(row: ScheduleRow, tr: Translate) -> str | None:
+    """What a calendar line says of its weekend: done, under way, possibly under way."""
+    if row.done:
+        return tr("done")
+    if row.under_way:
+        return tr("under way")
+    if row.possibly_under_way:
+        return tr("possibly under way")
+    return None
+
+
+def unknown_time(state: SessionState | None, tr: Translate) -> str:
+    """A session known only by its day: "time TBA" while it may still be announced, "time
+    not recorded" once it is over and no source gave it."""
+    return tr("time not recorded") if state is SessionState.DONE else tr("time TBA")

@@ -13,7 +13,7 @@ from fanbot.answers.timing import SessionStatus
 from fanbot.domain.model import Entry, Event, EventStatus, Session
 from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate, format_day, format_local, translator
-from fanbot.render.states import status_note
+from fanbot.render.states import row_state, status_note, unknown_time
 from fanbot.render.words import (
     STATUS,
     appearance_line,
@@ -59,9 +59,7 @@ def session_line(session: Session, event: Event, style: TextStyle, state: Sessio
         return labelled(label, shown, tr)
     if session.local_date is not None:
         day = format_day(session.local_date, style.locale)
-        # A session that is over and whose time no source gave will never be "announced".
-        unknown = tr("time not recorded") if state is SessionState.DONE else tr("time TBA")
-        return labelled(label, f"{day}, {unknown}", tr)
+        return labelled(label, f"{day}, {unknown_time(state, tr)}", tr)
     return labelled(label, tr("date TBA"), tr)
 
 
@@ -159,10 +157,11 @@ def render_schedule(answer: Schedule, style: TextStyle) -> str:
     lines = [tr("{who} — season {season}", who=who, season=answer.season)]
     for row in answer.rows:
         e = row.event
-        mark = "✓" if row.done else "▶" if row.under_way else "•"
+        mark = "✓" if row.done else "▶" if row.under_way or row.possibly_under_way else "•"
         status = "" if e.status is EventStatus.SCHEDULED else f" [{tr(STATUS[e.status])}]"
         series = "" if answer.series else f"{e.series.code} · "
-        state = " — " + tr("done") if row.done else " — " + tr("under way") if row.under_way else ""
+        words = row_state(row, tr)
+        state = f" — {words}" if words else ""
         lines.append(
             f"  {mark} {_day(row.race_day, style)} — {series}{e.name} ({e.circuit.name}){status}{state}"
         )

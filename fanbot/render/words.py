@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import cache, lru_cache
 
 from babel import Locale as BabelLocale
 
 from fanbot.answers.people import Appearance
 from fanbot.domain.model import Circuit, Entry, EventStatus, SessionKind
-from fanbot.i18n import DEFAULT, N_, SUPPORTED, Translate, normalize_locale
+from fanbot.i18n import DEFAULT, N_, Translate, country_name, normalize_locale
 
 SESSION_KIND = {
     SessionKind.PRACTICE: N_("Practice"),
@@ -96,41 +95,6 @@ def ordinal(n: int, locale: str, *, feminine: bool = False) -> str:
 def edition_words(n: int, tr: Translate) -> str:
     """ "94th edition" / "94e édition" (édition is feminine: "1re édition")."""
     return tr("{ordinal} edition", ordinal=ordinal(n, tr.locale, feminine=True))
-
-
-# Names the catalog or a moderator may use for a country that are not Babel's own.
-_COUNTRY_ALIASES = {
-    "usa": "US",
-    "u.s.a.": "US",
-    "u.s.": "US",
-    "united states of america": "US",
-    "uk": "GB",
-    "great britain": "GB",
-}
-
-
-@cache
-def _territory_codes() -> dict[str, str]:
-    """Country name (English or French, any case) -> ISO 3166 code, from Babel's data."""
-    codes: dict[str, str] = {}
-    for language in SUPPORTED:
-        for code, name in BabelLocale.parse(language).territories.items():
-            if len(code) == 2 and code.isalpha():
-                codes.setdefault(name.casefold(), code)
-    for name, code in _COUNTRY_ALIASES.items():
-        codes.setdefault(name, code)
-    return codes
-
-
-@lru_cache(maxsize=1024)
-def country_name(country: str, locale: str) -> str:
-    """The catalog's English country name in the reader's language ("United States" ->
-    "États-Unis"), through Babel's territory names; a name Babel does not know is
-    shown as written."""
-    code = _territory_codes().get(country.strip().casefold())
-    if code is None:
-        return country
-    return str(BabelLocale.parse(normalize_locale(locale)).territories.get(code, country))
 
 
 def place(circuit: Circuit, tr: Translate) -> str:

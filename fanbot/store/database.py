@@ -9,6 +9,7 @@ required argument, so a new query cannot forget it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -55,6 +56,8 @@ SESSION_SPAN = timedelta(minutes=MAX_MINUTES) + timedelta(hours=25)
 SESSION_ENDS_VERSION = 6
 # The schema version that adds events.aliases.
 EVENT_ALIASES_VERSION = 7
+# The schema version that adds store_meta (the shipped catalog's digest, for re-seeding).
+SEED_VERSION = 8
 # What a write may change among the names that indexes in memory hold (``Store._write``).
 # A guild id: that guild's own names.
 NameChange = Literal["catalog", "none"] | int
@@ -220,14 +223,37 @@ class Store:
             store._has_event_aliases = upto_version is None or upto_version >= EVENT_ALIASES_VERSION
             if upto_version is None:
                 store._reader = _open_reader(str(path))
-            if seed is not None and await store._catalog_is_empty():
-                summary = await store.import_catalog(load_catalog_file(seed))
-                log.info("seeded a new database from %s: %s", seed, summary.describe())
+            if seed is not None:
+                await store._seed(seed, track=upto_version is None or upto_version >= SEED_VERSION)
         except BaseException:
             # aiosqlite's worker thread would keep the process alive.
             await db.close()
             raise
         return store
+
+    async def _seed(self, seed: Path, *, track: bool) -> None:
+        """Import the shipped catalog into a new database, and again whenever the shipped
+        file has changed since (an upgrade: its corrections and new fields must reach a bot
+        that was seeded long ago). The import is idempotent; the file's digest, kept in
+        ``store_meta``, spares checking and importing it on every start."""
+        digest = hashlib.sha256(await asyncio.to_thread(seed.read_bytes)).hexdigest()
+        empty = await self._catalog_is_empty()
+        if track and not empty:
+            rows = await self._rows("SELECT value FROM store_meta WHERE key = 'seed_sha256'")
+            if rows and rows[0]["value"] == digest:
+                return
+        elif not empty:
+            return
+        summary = await self.import_catalog(load_catalog_file(seed))
+        log.info("%s %s from %s: %s", "seeded" if empty else "updated", self.path, seed, summary.describe())
+        if track:
+            async with self._write(names="none") as db:
+                await _run(
+                    db,
+                    "INSERT INTO store_meta (key, value) VALUES ('seed_sha256', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (digest,),
+                )
 
     async def close(self) -> None:
         if self._reader is not None:
