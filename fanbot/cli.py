@@ -25,8 +25,8 @@ from fanbot.answers.people import circuit, driver, lineup
 from fanbot.clock import Clock, FixedClock, SystemClock
 from fanbot.commands import CommandLineError, Help, ParsedCommand, help_answer, parse_command_line
 from fanbot.config import ConfigError, Settings, catalog_path
-from fanbot.domain.localtime import LocalTimeError, is_known_zone, parse_instant
-from fanbot.i18n import SUPPORTED, translator
+from fanbot.domain.localtime import LocalTimeError, UnparseableTime, is_known_zone, parse_instant
+from fanbot.i18n import N_, SUPPORTED, Translator, translator
 from fanbot.render import json_out
 from fanbot.render.text import (
     TextStyle,
@@ -39,7 +39,15 @@ from fanbot.render.text import (
     render_schedule,
 )
 from fanbot.store import Scope, Store
-from fanbot.store.catalog_file import CatalogError, parse_catalog_json, read_file_bytes
+from fanbot.store.catalog_file import (
+    NESTED_TOO_DEEPLY,
+    CatalogError,
+    Problem,
+    parse_catalog_json,
+    read_file_bytes,
+    render_problem,
+    time_problem,
+)
 from fanbot.store.database import StoreUnavailable
 
 EXIT_USAGE = 2
@@ -186,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", type=Path)
     imp.add_argument("--db", type=Path)
+    imp.add_argument("--locale", default="en", choices=SUPPORTED, help="language of the problems shown")
     imp.add_argument(
         "--guild", type=int, help="import as this server's own events, checked as /event import checks them"
     )
@@ -202,11 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class CliFailure(Exception):
-    """A failure the person at the terminal can fix: one line, and the exit code."""
+    """A failure the person at the terminal can fix: one line, and the exit code.
+    ``str()`` is English; ``render(tr)`` the reader's language (``message`` may be a ``Problem``)."""
 
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
+        self.message = message
         self.code = code
+
+    def render(self, tr: Translator) -> str:
+        return str(render_problem(self.message, tr))
 
 
 async def open_store(settings: Settings, db: Path | None, *, seed: bool = True) -> Store:
@@ -216,7 +230,28 @@ async def open_store(settings: Settings, db: Path | None, *, seed: bool = True) 
     try:
         return await Store.open(path, seed=catalog_path() if seed else None)
     except StoreUnavailable as exc:
-        raise CliFailure(f"{'--db' if db else 'FANBOT_DB'}: {exc}") from exc
+        reason = _unopenable(Path(path), exc)
+        raise CliFailure(
+            Problem(N_("{option}: {reason}"), option="--db" if db else "FANBOT_DB", reason=reason)
+        ) from exc
+
+
+def _unopenable(path: Path, exc: StoreUnavailable) -> str:
+    """Why the database cannot be opened, in words the reader's language can have (the
+    store's own English when the reason is another)."""
+    if path.is_dir():
+        return Problem(
+            N_("{path} is a folder, not a database file: give a file path, like {example}"),
+            path=path,
+            example=path / "fanbot.sqlite3",
+        )
+    if not path.parent.exists():
+        return Problem(
+            N_("cannot create {path}: the folder {folder} does not exist (create it first)"),
+            path=path,
+            folder=path.parent,
+        )
+    return str(exc)
 
 
 def _clock(at: str | None) -> Clock:
@@ -272,7 +307,10 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
                 )
             except Exception as exc:
                 # One bad line must not end the session: say what failed, and go on.
-                _, out = _failed(1, "Sorry, that command failed: " + _bug(exc, settings), args.json)
+                tr = translator(args.locale)
+                _, out = _failed(
+                    1, tr("Sorry, that command failed: {reason}", reason=_bug(exc, settings, tr)), args.json
+                )
             print(out)
     finally:
         await store.close()
@@ -282,29 +320,38 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
     """A catalog file (JSON) into the shared catalog or, with --guild, a server's calendar
     file (CSV, iCalendar or JSON) through the checks of the moderators' /event import."""
+    tr = translator(args.locale)
     try:
         data = read_file_bytes(args.file)
     except CatalogError as exc:
-        print(str(exc), file=sys.stderr)
+        print(exc.render(tr), file=sys.stderr)
         return 1
     if args.guild is not None:
         return await _import_guild_file(args, settings, data)
     if args.series:
-        raise CliFailure("--series is for a server's .ics file: use it with --guild ID", EXIT_USAGE)
+        raise CliFailure(
+            Problem(N_("--series is for a server's .ics file: use it with --guild ID")), EXIT_USAGE
+        )
     kind = file_kind(args.file.name, data)
     if kind in {"csv", "ics"}:
         # Their events get keys of a server's own ("guild-..."), and they name series and
         # circuits the catalog already has: they are a server's calendar, not the catalog.
         raise CliFailure(
-            f"{args.file} is a {'CSV' if kind == 'csv' else 'iCalendar'} file: such files hold a "
-            "server's own events, so say whose with --guild ID (the server's id). The shared "
-            "catalog is imported from JSON in fanbot's catalog format (data/README.md).",
+            Problem(
+                N_(
+                    "{file} is a {kind} file: such files hold a server's own events, so say whose with "
+                    "--guild ID (the server's id). The shared catalog is imported from JSON in fanbot's "
+                    "catalog format (data/README.md)."
+                ),
+                file=args.file,
+                kind="CSV" if kind == "csv" else "iCalendar",
+            ),
             EXIT_USAGE,
         )
     try:
         catalog = parse_catalog_json(data, source=str(args.file))
     except CatalogError as exc:
-        print(str(exc), file=sys.stderr)
+        print(exc.render(tr), file=sys.stderr)
         return 1
     store = await open_store(settings, args.db, seed=False)
     try:
@@ -319,6 +366,7 @@ async def _import_guild_file(args: argparse.Namespace, settings: Settings, data:
     # The shared catalog must be there: a server's file names its series and circuits.
     store = await open_store(settings, args.db)
     asker = Asker(store, Scope(args.guild), SystemClock(), Lookups(store))
+    tr = translator(args.locale)
     try:
         try:
             plan = await plan_import(asker, filename=args.file.name, data=data, series=args.series)
@@ -326,13 +374,11 @@ async def _import_guild_file(args: argparse.Namespace, settings: Settings, data:
             await commit_import(asker, plan, by=CONSOLE_USER_ID)
         except RecursionError:
             # /event import's JSON reader lets this through: report it as the problem it is.
-            refused = ImportRefused(
-                args.file.name, ["not a catalog: its lists or objects are nested too deeply"]
-            )
-            print(refused.render(translator("en")), file=sys.stderr)
+            refused = ImportRefused(args.file.name, [NESTED_TOO_DEEPLY])
+            print(refused.render(tr), file=sys.stderr)
             return 1
         except AnswerError as exc:
-            print(exc.render(translator("en")), file=sys.stderr)
+            print(exc.render(tr), file=sys.stderr)
             return 1
     finally:
         await store.close()
@@ -411,6 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{exc.usage}{exc.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     as_json = bool(getattr(args, "json", False))
+    tr = translator(getattr(args, "locale", "en"))
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
@@ -431,9 +478,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export(args, settings))
         return _run(args, settings)
     except CliFailure as exc:
-        return _fail(str(exc), exc.code, as_json)
+        return _fail(exc.render(tr), exc.code, as_json)
     except LocalTimeError as exc:
-        return _fail(str(exc), EXIT_USAGE, as_json)
+        return _fail(str(render_problem(_time_problem(exc), tr)), EXIT_USAGE, as_json)
     except KeyboardInterrupt:
         return 130  # Ctrl-C in the console or during an import: the shell's convention
     except BrokenPipeError:
@@ -442,21 +489,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, as a shell reports a command stopped by a closed pipe
     except Exception as exc:
-        return _fail(_bug(exc, settings), 1, as_json)
+        return _fail(_bug(exc, settings, tr), 1, as_json)
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
     """Options that argparse reads but cannot check, refused before anything is opened."""
     tz = getattr(args, "tz", None)
     if tz is not None and not is_known_zone(tz):
-        raise CliFailure(f"--tz {tz!r} is not an IANA time zone (e.g. Europe/Paris, or UTC)", EXIT_USAGE)
+        raise CliFailure(
+            Problem(N_("--tz {tz} is not an IANA time zone (e.g. Europe/Paris, or UTC)"), tz=repr(tz)),
+            EXIT_USAGE,
+        )
     guild = getattr(args, "guild", None)
     if guild is not None and not 0 < guild <= MAX_SNOWFLAKE:
         raise CliFailure(
-            f"--guild {guild} is not a Discord server id: copy it from Discord (Developer Mode, then "
-            "right-click the server, Copy Server ID): up to 19 digits, like 1200000000000000001",
+            Problem(
+                N_(
+                    "--guild {guild} is not a Discord server id: copy it from Discord (Developer Mode, then "
+                    "right-click the server, Copy Server ID): up to 19 digits, like 1200000000000000001"
+                ),
+                guild=guild,
+            ),
             EXIT_USAGE,
         )
+
+
+def _time_problem(exc: LocalTimeError) -> str:
+    """An --at that cannot be read, as a ``Problem`` (the same English as ``str(exc)``)."""
+    if isinstance(exc, UnparseableTime):
+        return Problem(
+            N_(
+                "Could not read '{text}' as a date and time. "
+                "Write it like 2027-01-23 13:40 or 23/01/2027 1:40pm."
+            ),
+            text=exc.text,
+        )
+    return time_problem(exc)
 
 
 def _fail(message: str, code: int, as_json: bool) -> int:
@@ -467,14 +535,17 @@ def _fail(message: str, code: int, as_json: bool) -> int:
     return code
 
 
-def _bug(exc: BaseException, settings: Settings) -> str:
+def _bug(exc: BaseException, settings: Settings, tr: Translator) -> str:
     """One line for an error that no input should cause; the traceback is logged (to
     standard error) only when FANBOT_LOG_LEVEL=DEBUG asks for it, and the line says so."""
     what = f"{type(exc).__name__}: {str(exc)[:200]}" if str(exc) else type(exc).__name__
     if settings.log_level == "DEBUG":
         log.error("fanbot failed", exc_info=exc)
-        return f"{what}. This is a bug in fanbot; the traceback was logged above."
-    return f"{what}. This is a bug in fanbot; run again with FANBOT_LOG_LEVEL=DEBUG to see where it happened."
+        return tr("{what}. This is a bug in fanbot; the traceback was logged above.", what=what)
+    return tr(
+        "{what}. This is a bug in fanbot; run again with FANBOT_LOG_LEVEL=DEBUG to see where it happened.",
+        what=what,
+    )
 
 
 if __name__ == "__main__":

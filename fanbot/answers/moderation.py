@@ -45,16 +45,20 @@ from fanbot.domain.localtime import (
     utc_to_local,
 )
 from fanbot.domain.model import Circuit, Entry, Event, EventStatus, Result, Series, Session, SessionKind
+from fanbot.domain.session_time import MAX_MINUTES
 from fanbot.i18n import N_, Translate
 from fanbot.store import Scope, Store
 from fanbot.store.catalog_file import (
+    NESTED_TOO_DEEPLY,
     Catalog,
     CatalogError,
     CircuitRecord,
     EntryRecord,
+    Problem,
     ResultRecord,
     SessionRecord,
     parse_catalog,
+    render_problem,
     session_timing,
 )
 from fanbot.store.editing import AuditEntry, DuplicateKey, EventWrite, NotOwned, StaleVersion
@@ -77,7 +81,7 @@ MAX_CIRCUIT_NAME = 100
 MAX_PLACE = 100
 MAX_ALIAS = 60
 MAX_ALIASES = 10
-MAX_DURATION = 48 * 60
+MAX_DURATION = MAX_MINUTES
 # A race weekend has a handful of sessions; the cap keeps a preview inside one embed.
 MAX_SESSIONS = 20
 IMPORT_MAX_BYTES = 1_000_000
@@ -347,8 +351,12 @@ class ImportRefused(AnswerError):
         self.problems = problems
         super().__init__(name=name)
 
+    def shown_problems(self, tr: Translate) -> list[str]:
+        """Every problem in the reader's language."""
+        return [str(render_problem(p, tr)) for p in self.problems]
+
     def render(self, tr: Translate) -> str:
-        return super().render(tr) + "\n" + "\n".join(f"• {p}" for p in self.problems)
+        return super().render(tr) + "\n" + "\n".join(f"• {p}" for p in self.shown_problems(tr))
 
 
 class NothingToExport(AnswerError):
@@ -1395,7 +1403,9 @@ def _find_entry(entries: list[Entry], number: str, event: Event) -> Entry:
     for e in entries:
         if e.number == number:
             return e
-    raise NotFound(WHAT_CAR, f"#{number}", [e.number_label for e in entries][:10] or [event.display_name])
+    # Suggested are the numbers one can type: a car without a number is not found by one.
+    numbered = [f"#{e.number}" for e in entries if e.number is not None]
+    raise NotFound(WHAT_CAR, f"#{number}", numbered[:10] or [event.display_name])
 
 
 async def plan_entry_remove(asker: Asker, *, event: str, number: str) -> EntryRemoval:
@@ -1451,7 +1461,8 @@ async def set_result(
 
 def _describe_entry(entry: Entry) -> str:
     """The catalog's way: "Team Car (A / B / C)"."""
-    who = " ".join(p for p in (entry.team, entry.car) if p) or entry.number_label
+    # Only a car found by its number is described, so "#6" is what it is called.
+    who = " ".join(p for p in (entry.team, entry.car) if p) or f"#{entry.number}"
     drivers = f" ({' / '.join(entry.drivers)})" if entry.drivers else ""
     return (who + drivers)[:MAX_DESCRIPTION]
 
@@ -1605,10 +1616,12 @@ def _parse_json(text: str, source: str) -> Catalog:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CatalogError(source, [f"line {exc.lineno}: not valid JSON ({exc.msg})"]) from exc
+        raise CatalogError(
+            source, [Problem(N_("line {line}: not valid JSON ({reason})"), line=exc.lineno, reason=exc.msg)]
+        ) from exc
     except RecursionError as exc:
         # Python's JSON reader recurses once per nesting level: thousands of "[" exhaust it.
-        raise CatalogError(source, ["not a catalog: its lists or objects are nested too deeply"]) from exc
+        raise CatalogError(source, [NESTED_TOO_DEEPLY]) from exc
     return parse_catalog(raw, source=source)
 
 
@@ -1621,14 +1634,26 @@ async def _guild_file_problems(asker: Asker, catalog: Catalog) -> list[str]:
     shared = {(e.series.code, e.season, fold(e.name)): e for e in visible if e.guild_id is None}
     zones = {c.key: c.timezone for c in catalog.circuits}
     for i, e in enumerate(catalog.events, start=1):
-        where = f'event {i} "{e.name}"'
+        where = Problem(N_('event {index} "{name}"'), index=i, name=e.name)
         if e.key in catalog_keys:
             problems.append(
-                f"{where}: key {e.key!r} is the shared catalog's event, which every server already "
-                "has; give this event its own key"
+                Problem(
+                    N_(
+                        "{where}: key {key} is the shared catalog's event, which every server already "
+                        "has; give this event its own key"
+                    ),
+                    where=where,
+                    key=repr(e.key),
+                )
             )
         elif (same := shared.get((e.series, e.season, fold(e.name)))) is not None:
-            problems.append(f"{where}: the shared catalog already has {same.display_name}")
+            problems.append(
+                Problem(
+                    N_("{where}: the shared catalog already has {event}"),
+                    where=where,
+                    event=same.display_name,
+                )
+            )
         sessions = tuple(
             PlannedSession(
                 s.key,
@@ -1642,7 +1667,12 @@ async def _guild_file_problems(asker: Asker, catalog: Catalog) -> list[str]:
         try:
             check_race_after_grid(sessions, zones.get(e.circuit, "UTC"))
         except RaceBeforeGrid:
-            problems.append(f"{where}: the race comes before its qualifying; check the dates and times")
+            problems.append(
+                Problem(
+                    N_("{where}: the race comes before its qualifying; check the dates and times"),
+                    where=where,
+                )
+            )
     return problems
 
 

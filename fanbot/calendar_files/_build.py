@@ -27,6 +27,8 @@ from fanbot.domain.localtime import (
 )
 from fanbot.domain.localtime import zone as pytz_zone
 from fanbot.domain.model import EventStatus, SessionKind
+from fanbot.domain.session_time import MAX_MINUTES
+from fanbot.i18n import N_
 from fanbot.store.catalog_file import (
     FORMAT,
     KEY_PATTERN,
@@ -35,15 +37,17 @@ from fanbot.store.catalog_file import (
     MIN_YEAR,
     Catalog,
     CatalogError,
+    Problem,
     SessionRecord,
     parse_catalog,
     session_timing,
+    time_problem,
 )
 
 # Stricter than the JSON format's 120: event names are shown in embeds and calendar titles.
 MAX_EVENT_NAME = 100
 MAX_KEY = 80
-MAX_DURATION = 24 * 60 * 2  # the JSON format's limit: two days
+MAX_DURATION = MAX_MINUTES  # the JSON format's limit: two days
 # Derived event keys start with this, so a guild's events never take a catalog key.
 DERIVED_KEY_PREFIX = "guild-"
 # Sessions that decide the grid; the race must not come before them.
@@ -66,27 +70,37 @@ def derived_event_key(series: str, season: int, name: str) -> str:
 def check_url(value: str) -> str | None:
     """A problem with an info/watch link, or None."""
     if len(value) > MAX_URL:
-        return f"longer than {MAX_URL} characters; use a shorter link"
+        return Problem(N_("longer than {limit} characters; use a shorter link"), limit=MAX_URL)
     if not re.match(r"^https?://\S+$", value):
-        return f"{value!r} is not a web address: write it in full, starting with https://"
+        return Problem(
+            N_("{value} is not a web address: write it in full, starting with https://"), value=repr(value)
+        )
     return None
 
 
 def check_event_name(value: str) -> str | None:
     """A problem with an event name (required, at most 100 characters), or None."""
     if not value:
-        return "missing: give the event's name, like 24 Hours of Le Mans"
+        return Problem(N_("missing: give the event's name, like 24 Hours of Le Mans"))
     if len(value) > MAX_EVENT_NAME:
-        return f"longer than {MAX_EVENT_NAME} characters ({len(value)}); shorten the name"
+        return Problem(
+            N_("longer than {limit} characters ({length}); shorten the name"),
+            limit=MAX_EVENT_NAME,
+            length=len(value),
+        )
     return None
 
 
 def check_key(value: str) -> str | None:
     """A problem with an event or session key (the JSON format's key rule), or None."""
     if not KEY_PATTERN.match(value):
-        return (
-            f"{value!r} is not a usable key: use up to {MAX_KEY} lowercase letters, digits and '-', "
-            "starting with a letter or digit"
+        return Problem(
+            N_(
+                "{value} is not a usable key: use up to {limit} lowercase letters, digits and '-', "
+                "starting with a letter or digit"
+            ),
+            value=repr(value),
+            limit=MAX_KEY,
         )
     return None
 
@@ -94,24 +108,39 @@ def check_key(value: str) -> str | None:
 def check_season(value: int) -> str | None:
     """A problem with a season year, or None."""
     if not MIN_YEAR <= value <= MAX_YEAR:
-        return f"{value} is not a season between {MIN_YEAR} and {MAX_YEAR}"
+        return Problem(
+            N_("{value} is not a season between {first} and {last}"),
+            value=value,
+            first=MIN_YEAR,
+            last=MAX_YEAR,
+        )
     return None
 
 
 def check_duration(minutes: int) -> str | None:
     """A problem with a duration in minutes, or None."""
     if not 1 <= minutes <= MAX_DURATION:
-        return f"{minutes} minutes: a session lasts from 1 to {MAX_DURATION} minutes (two days)"
+        return Problem(
+            N_("{minutes} minutes: a session lasts from 1 to {limit} minutes (two days)"),
+            minutes=minutes,
+            limit=MAX_DURATION,
+        )
     return None
 
 
 def ambiguous_message(exc: AmbiguousLocalTime, how_to_choose: str) -> str:
     """Which local time happens twice, both instants it can be, and how to say which."""
     first, second = exc.options
-    return (
-        f"{exc.local:%Y-%m-%d %H:%M} happens twice in {exc.zone} (the clocks go back that night): "
-        f"it is either {first:%Y-%m-%d %H:%M} UTC (the first time) or {second:%Y-%m-%d %H:%M} UTC "
-        f"(an hour later). {how_to_choose}"
+    return Problem(
+        N_(
+            "{local} happens twice in {zone} (the clocks go back that night): it is either {first} UTC "
+            "(the first time) or {second} UTC (an hour later). {how_to_choose}"
+        ),
+        local=f"{exc.local:%Y-%m-%d %H:%M}",
+        zone=exc.zone,
+        first=f"{first:%Y-%m-%d %H:%M}",
+        second=f"{second:%Y-%m-%d %H:%M}",
+        how_to_choose=how_to_choose,
     )
 
 
@@ -122,9 +151,9 @@ def local_instant(day: date, clock: time, zone_name: str, how_to_choose: str) ->
     except AmbiguousLocalTime as exc:
         return None, ambiguous_message(exc, how_to_choose)
     except NonExistentLocalTime as exc:
-        return None, str(exc)
+        return None, time_problem(exc)
     except LocalTimeError as exc:
-        return None, str(exc)
+        return None, time_problem(exc)
 
 
 @dataclass
@@ -174,7 +203,11 @@ class Builder:
         self._events: dict[str, _EventDraft] = {}
 
     def problem(self, where: str, field_name: str | None, message: str) -> None:
-        self.problems.append(f"{where}, {field_name}: {message}" if field_name else f"{where}: {message}")
+        self.problems.append(
+            Problem(N_("{where}, {field}: {problem}"), where=where, field=field_name, problem=message)
+            if field_name
+            else Problem(N_("{where}: {problem}"), where=where, problem=message)
+        )
 
     def add(self, fields: EventFields, session: SessionDraft) -> None:
         """File ``session`` under its event, reporting fields that disagree with earlier rows."""
@@ -208,15 +241,27 @@ class Builder:
         self.problem(
             where,
             name,
-            f"this {self.noun} belongs to event {draft.fields.key!r} (first seen at {draft.where}) "
-            f"but gives {now!r} where that one gave {before!r}; write the same {name} for every "
-            f"session of an event, or give this {self.noun} its own event key",
+            Problem(
+                N_(
+                    "this {noun} belongs to event {key} (first seen at {first}) but gives {now} where that "
+                    "one gave {before}; write the same {field} for every session of an event, or give this "
+                    "{noun} its own event key"
+                ),
+                noun=self.noun,
+                key=repr(draft.fields.key),
+                first=draft.where,
+                now=repr(now),
+                before=repr(before),
+                field=name,
+            ),
         )
 
     def finish(self) -> Catalog:
         """The checked catalog, or ``CatalogError`` with every problem found."""
         if not self._events and not self.problems:
-            self.problems.append(f"no events found: nothing to import from {self.source}")
+            self.problems.append(
+                Problem(N_("no events found: nothing to import from {source}"), source=self.source)
+            )
         records: dict[str, list[SessionRecord]] = {}
         for draft in self._events.values():
             records[draft.fields.key] = self._session_records(draft)
@@ -247,10 +292,20 @@ class Builder:
             counts[s.kind] = counts.get(s.kind, 0) + 1
             key = s.key or (s.kind.value if counts[s.kind] == 1 else f"{s.kind.value}-{counts[s.kind]}")
             if not KEY_PATTERN.match(key):
-                self.problem(s.where, "session key", f"{key!r} is not a usable session key (like race-2)")
+                self.problem(
+                    s.where,
+                    "session key",
+                    Problem(N_("{key} is not a usable session key (like race-2)"), key=repr(key)),
+                )
                 continue
             if key in seen_keys:
-                self.problem(s.where, "session key", f"{key!r} is already used at {seen_keys[key].where}")
+                self.problem(
+                    s.where,
+                    "session key",
+                    Problem(
+                        N_("{key} is already used at {where}"), key=repr(key), where=seen_keys[key].where
+                    ),
+                )
                 continue
             seen_keys[key] = s
             when: datetime | date | None = s.instant if s.instant is not None else s.day
@@ -259,8 +314,14 @@ class Builder:
                 self.problem(
                     s.where,
                     "session",
-                    f"repeats the {s.kind.value} at {other.where} (same event, kind, date and time); "
-                    "delete one of them, or correct its date or time",
+                    Problem(
+                        N_(
+                            "repeats the {kind} at {where} (same event, kind, date and time); "
+                            "delete one of them, or correct its date or time"
+                        ),
+                        kind=s.kind.value,
+                        where=other.where,
+                    ),
                 )
                 continue
             if when is not None:
@@ -279,8 +340,16 @@ class Builder:
                     self.problem(
                         race_draft.where,
                         "date",
-                        f"the race ({_when(race)}) is before the {quali.kind} at {quali_draft.where} "
-                        f"({_when(quali)}); check the dates and times",
+                        Problem(
+                            N_(
+                                "the race ({race}) is before the {kind} at {where} ({when}); "
+                                "check the dates and times"
+                            ),
+                            race=_when(race),
+                            kind=quali.kind,
+                            where=quali_draft.where,
+                            when=_when(quali),
+                        ),
                     )
                     break
 
@@ -298,6 +367,29 @@ class Builder:
 
     def _locate(self, problem: str, drafts: list[_EventDraft]) -> str:
         """Name the row behind a ``parse_catalog`` problem instead of its JSON path."""
+        path = problem.fields.get("where") if isinstance(problem, Problem) else None
+        if isinstance(problem, Problem) and isinstance(path, str) and problem.msgid.startswith("{where}"):
+            # The same English as below, with the row named in the reader's language.
+            for i, d in enumerate(drafts):
+                prefix = f'events[{i}] "{d.fields.name}"'
+                if not path.startswith(prefix):
+                    continue
+                rest = path[len(prefix) :]
+                match = re.match(r"^\.sessions\[(\d+)\]\.?", rest)
+                if match and int(match.group(1)) < len(d.sessions):
+                    where = Problem(
+                        N_("{where}, {field}"),
+                        where=d.sessions[int(match.group(1))].where,
+                        field=rest[match.end() :],
+                    )
+                else:
+                    where = Problem(
+                        N_("{where} (event {key}){field}"),
+                        where=d.where,
+                        key=repr(d.fields.key),
+                        field=rest.replace(".", ", ", 1),
+                    )
+                return Problem(problem.msgid, **{**problem.fields, "where": where})
         for i, d in enumerate(drafts):
             prefix = f'events[{i}] "{d.fields.name}"'
             if not problem.startswith(prefix):
@@ -308,7 +400,10 @@ class Builder:
                 return f"{d.sessions[int(match.group(1))].where}, {rest[match.end() :]}"
             return f"{d.where} (event {d.fields.key!r}){rest.replace('.', ', ', 1)}"
         if problem.startswith(("series[", "circuits[")):
-            return f"the server's own data is not valid here ({problem}); tell the bot's maintainers"
+            return Problem(
+                N_("the server's own data is not valid here ({problem}); tell the bot's maintainers"),
+                problem=problem,
+            )
         return problem
 
 
@@ -322,7 +417,9 @@ def _comes_before(race: SessionRecord, quali: SessionRecord) -> bool:
 def _when(record: SessionRecord) -> str:
     if record.start_at:
         return record.start_at.replace("T", " ").replace(":00Z", " UTC")
-    return f"{record.local_date}, time TBA" if record.local_date else "no date"
+    if record.local_date:
+        return Problem(N_("{day}, time TBA"), day=record.local_date)
+    return Problem(N_("no date"))
 
 
 def _record(s: SessionDraft, key: str, zone: str) -> SessionRecord:

@@ -31,10 +31,11 @@ from fanbot.calendar_files._build import (
     derived_event_key,
     local_instant,
 )
-from fanbot.calendar_files.known import KnownCalendar, Names, fold
+from fanbot.calendar_files.known import DID_YOU_MEAN, KnownCalendar, Names, fold
 from fanbot.domain.localtime import is_known_zone
 from fanbot.domain.model import SessionKind
-from fanbot.store.catalog_file import MAX_YEAR, MIN_YEAR, Catalog, CatalogError
+from fanbot.i18n import N_
+from fanbot.store.catalog_file import MAX_YEAR, MIN_YEAR, Catalog, CatalogError, Problem
 
 HEADER = (
     "series",
@@ -65,7 +66,14 @@ _CLOCK_12 = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?\s*m\.?$", re.IGN
 # Reports a problem with one column of the row being read.
 _Bad = Callable[[str, str], None]
 
-HOW_TO_CHOOSE = "Say which: write that UTC time in the time column and UTC in the timezone column."
+HOW_TO_CHOOSE = Problem(
+    N_("Say which: write that UTC time in the time column and UTC in the timezone column.")
+)
+
+
+def _line(number: int) -> Problem:
+    """Where a CSV problem sits: "line 7"."""
+    return Problem(N_("line {n}"), n=number)
 
 
 def parse_events_csv(text: str, known: KnownCalendar, *, source: str = "file.csv") -> Catalog:
@@ -76,8 +84,15 @@ def parse_events_csv(text: str, known: KnownCalendar, *, source: str = "file.csv
     """
     text = text.removeprefix("\ufeff")  # spreadsheets often save a byte-order mark
     if not text.strip():
-        raise CatalogError(source, [f"the file is empty: its first line must be the header {HEADER_LINE}"])
-    builder = Builder(known, source, noun="row")
+        raise CatalogError(
+            source,
+            [
+                Problem(
+                    N_("the file is empty: its first line must be the header {header}"), header=HEADER_LINE
+                )
+            ],
+        )
+    builder = Builder(known, source, noun=Problem(N_("row")))
     names = Names(known)
     first_line = text.splitlines()[0]
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
@@ -95,20 +110,31 @@ def parse_events_csv(text: str, known: KnownCalendar, *, source: str = "file.csv
             if not any(cell.strip() for cell in row):
                 continue
             rows += 1
-            where = f"line {start}"
+            where = _line(start)
             if len(row) != len(columns):
                 builder.problem(
                     where,
                     None,
-                    f"has {len(row)} fields but the header has {len(columns)}; a value containing "
-                    f"{delimiter!r} must be written in double quotes",
+                    Problem(
+                        N_(
+                            "has {count} fields but the header has {columns}; a value containing "
+                            "{delimiter} must be written in double quotes"
+                        ),
+                        count=len(row),
+                        columns=len(columns),
+                        delimiter=repr(delimiter),
+                    ),
                 )
                 continue
             _read_row(builder, names, where, dict(zip(columns, (c.strip() for c in row), strict=True)))
     except csv.Error as exc:
-        builder.problem(f"line {reader.line_num}", None, f"the file cannot be read as CSV ({exc})")
+        builder.problem(
+            _line(reader.line_num), None, Problem(N_("the file cannot be read as CSV ({reason})"), reason=exc)
+        )
     if not rows and not builder.problems:
-        raise CatalogError(source, ["the file has a header but no rows: add one row per session"])
+        raise CatalogError(
+            source, [Problem(N_("the file has a header but no rows: add one row per session"))]
+        )
     return builder.finish()
 
 
@@ -119,13 +145,33 @@ def _read_header(row: list[str], source: str) -> list[str]:
     extra = [c for c in columns if c not in HEADER]
     twice = sorted({c for c in columns if columns.count(c) > 1})
     if missing:
-        problems.append(f"line 1: the header lacks the column(s) {', '.join(missing)}")
+        problems.append(
+            Problem(
+                N_("{where}: the header lacks the column(s) {columns}"),
+                where=_line(1),
+                columns=", ".join(missing),
+            )
+        )
     if extra:
-        problems.append(f"line 1: unknown column(s) {', '.join(repr(c) for c in extra)}")
+        problems.append(
+            Problem(
+                N_("{where}: unknown column(s) {columns}"),
+                where=_line(1),
+                columns=", ".join(repr(c) for c in extra),
+            )
+        )
     if twice:
-        problems.append(f"line 1: the column(s) {', '.join(twice)} appear more than once")
+        problems.append(
+            Problem(
+                N_("{where}: the column(s) {columns} appear more than once"),
+                where=_line(1),
+                columns=", ".join(twice),
+            )
+        )
     if problems:
-        problems.append(f"the first line must name these columns (in any order): {HEADER_LINE}")
+        problems.append(
+            Problem(N_("the first line must name these columns (in any order): {header}"), header=HEADER_LINE)
+        )
         raise CatalogError(source, problems)
     return columns
 
@@ -139,9 +185,14 @@ def _read_row(builder: Builder, names: Names, where: str, cells: dict[str, str])
 
     series: str | None = None
     if not cells["series"]:
-        bad("series", "missing: give the series code, like WEC")
+        bad("series", Problem(N_("missing: give the series code, like WEC")))
     elif len(cells["series"]) > MAX_SERIES_TEXT:
-        bad("series", f"longer than {MAX_SERIES_TEXT} characters; give the series code, like WEC")
+        bad(
+            "series",
+            Problem(
+                N_("longer than {limit} characters; give the series code, like WEC"), limit=MAX_SERIES_TEXT
+            ),
+        )
     else:
         series, problem = names.series(cells["series"])
         if problem:
@@ -155,9 +206,14 @@ def _read_row(builder: Builder, names: Names, where: str, cells: dict[str, str])
 
     circuit = None
     if not cells["circuit"]:
-        bad("circuit", "missing: give the circuit's key or name")
+        bad("circuit", Problem(N_("missing: give the circuit's key or name")))
     elif len(cells["circuit"]) > MAX_CIRCUIT_TEXT:
-        bad("circuit", f"longer than {MAX_CIRCUIT_TEXT} characters; give the circuit's key or name")
+        bad(
+            "circuit",
+            Problem(
+                N_("longer than {limit} characters; give the circuit's key or name"), limit=MAX_CIRCUIT_TEXT
+            ),
+        )
     else:
         circuit, problem = names.circuit(cells["circuit"])
         if problem:
@@ -167,11 +223,17 @@ def _read_row(builder: Builder, names: Names, where: str, cells: dict[str, str])
     day = _date(cells["date"], bad)
     clock = _clock(cells["time"], bad)
     if clock is not None and day is None and not cells["date"]:
-        bad("time", "a time needs a date: fill in the date column (or leave the time blank)")
+        bad("time", Problem(N_("a time needs a date: fill in the date column (or leave the time blank)")))
 
     duration = _whole(cells["duration_minutes"])
     if cells["duration_minutes"] and duration is None:
-        bad("duration_minutes", f"{cells['duration_minutes']!r} is not a whole number of minutes, like 360")
+        bad(
+            "duration_minutes",
+            Problem(
+                N_("{value} is not a whole number of minutes, like 360"),
+                value=repr(cells["duration_minutes"]),
+            ),
+        )
     elif duration is not None and (problem := check_duration(duration)):
         bad("duration_minutes", problem)
         duration = None
@@ -189,7 +251,13 @@ def _read_row(builder: Builder, names: Names, where: str, cells: dict[str, str])
 
     key = cells["key"]
     if key and (problem := check_key(key)):
-        bad("key", f"{problem} (or leave it blank to have one made from the series, season and name)")
+        bad(
+            "key",
+            Problem(
+                N_("{problem} (or leave it blank to have one made from the series, season and name)"),
+                problem=problem,
+            ),
+        )
 
     if len(builder.problems) > before or series is None or season is None or circuit is None or kind is None:
         return
@@ -214,11 +282,11 @@ def _read_row(builder: Builder, names: Names, where: str, cells: dict[str, str])
 
 def _season(text: str, bad: _Bad) -> int | None:
     if not text:
-        bad("season", "missing: give the season's year, like 2027")
+        bad("season", Problem(N_("missing: give the season's year, like 2027")))
         return None
     year = _whole(text)
     if year is None:
-        bad("season", f"{text!r} is not a year, like 2027")
+        bad("season", Problem(N_("{value} is not a year, like 2027"), value=repr(text)))
         return None
     if problem := check_season(year):
         bad("season", problem)
@@ -238,7 +306,12 @@ def _kind(text: str, bad: _Bad) -> SessionKind | None:
         if kind.value == wanted:
             return kind
     allowed = ", ".join(k.value for k in SessionKind)
-    bad("session", f"{text!r} is not a session kind: write one of {allowed}")
+    bad(
+        "session",
+        Problem(
+            N_("{value} is not a session kind: write one of {allowed}"), value=repr(text), allowed=allowed
+        ),
+    )
     return None
 
 
@@ -254,10 +327,24 @@ def _date(text: str, bad: _Bad) -> date | None:
         else:
             raise ValueError(text)
     except ValueError:
-        bad("date", f"{text!r} is not a date: write it like 2027-03-18 (or 18/03/2027, day first)")
+        bad(
+            "date",
+            Problem(
+                N_("{value} is not a date: write it like 2027-03-18 (or 18/03/2027, day first)"),
+                value=repr(text),
+            ),
+        )
         return None
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        bad("date", f"{text!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+        bad(
+            "date",
+            Problem(
+                N_("{value} is outside the years {first}-{last}"),
+                value=repr(text),
+                first=MIN_YEAR,
+                last=MAX_YEAR,
+            ),
+        )
         return None
     return day
 
@@ -276,13 +363,33 @@ def _clock(text: str, bad: _Bad) -> time | None:
             # 12am is midnight and 12pm is noon.
             hour = twelve % 12 + (12 if match[3].lower() == "p" else 0)
     if hour is None or not (0 <= hour <= 23 and 0 <= minute <= 59):
-        bad("time", f"{text!r} is not a time: write it like 14:00 or 2:00pm (leave it blank when TBA)")
+        bad(
+            "time",
+            Problem(
+                N_("{value} is not a time: write it like 14:00 or 2:00pm (leave it blank when TBA)"),
+                value=repr(text),
+            ),
+        )
         return None
     return time(hour, minute)
 
 
 def _zone_problem(text: str, circuit_zone: str | None) -> str:
     close = difflib.get_close_matches(text, pytz.common_timezones, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    blank = f"; leave it blank to use the circuit's zone, {circuit_zone}" if circuit_zone else ""
-    return f"{text!r} is not an IANA time zone name{hint}: write it like Europe/Paris or UTC{blank}"
+    hint = Problem(DID_YOU_MEAN, name=close[0]) if close else ""
+    if circuit_zone:
+        return Problem(
+            N_(
+                "{value} is not an IANA time zone name{hint}: write it like Europe/Paris or UTC; "
+                "leave it blank "
+                "to use the circuit's zone, {zone}"
+            ),
+            value=repr(text),
+            hint=hint,
+            zone=circuit_zone,
+        )
+    return Problem(
+        N_("{value} is not an IANA time zone name{hint}: write it like Europe/Paris or UTC"),
+        value=repr(text),
+        hint=hint,
+    )

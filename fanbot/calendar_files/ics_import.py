@@ -47,7 +47,9 @@ from fanbot.calendar_files.known import CircuitInfo, KnownCalendar, Names
 from fanbot.domain.localtime import is_known_zone
 from fanbot.domain.localtime import zone as pytz_zone
 from fanbot.domain.model import EventStatus, SessionKind
-from fanbot.store.catalog_file import MAX_YEAR, MIN_YEAR, Catalog, CatalogError
+from fanbot.domain.session_time import MAX_MINUTES
+from fanbot.i18n import N_
+from fanbot.store.catalog_file import MAX_YEAR, MIN_YEAR, Catalog, CatalogError, Problem
 
 # The properties a broken value of which stops us; others (ATTENDEE, ...) are not read.
 USED = ("UID", "DTSTART", "DTEND", "DURATION", "SUMMARY", "LOCATION", "URL", "STATUS")
@@ -71,7 +73,7 @@ def parse_events_ics(
     except Exception as exc:
         raise CatalogError(source, [_unreadable(exc)]) from exc
     if not isinstance(calendar, Calendar):
-        raise CatalogError(source, ["not an iCalendar file: it must start with BEGIN:VCALENDAR"])
+        raise CatalogError(source, [Problem(N_("not an iCalendar file: it must start with BEGIN:VCALENDAR"))])
     builder = Builder(known, source, noun="VEVENT")
     reader = _Reader(builder, Names(known), default_series)
     try:
@@ -82,27 +84,44 @@ def parse_events_ics(
         builder.problems.append(reader.series_problem)
     for index, vevent in enumerate(vevents, start=1):
         uid = read_text(vevent.get("UID"))
-        where = f"VEVENT {index} (UID {uid})" if uid else f"VEVENT {index} (no UID)"
+        where = (
+            Problem(N_("VEVENT {index} (UID {uid})"), index=index, uid=uid)
+            if uid
+            else Problem(N_("VEVENT {index} (no UID)"), index=index)
+        )
         try:
             reader.read(vevent, where)
         # icalendar's errors are ValueErrors (BrokenCalendarProperty, ...): a property it
         # could not decode after all is this VEVENT's problem, not a crash.
         except ValueError as exc:
-            builder.problem(where, None, f"could not be read ({exc})")
+            builder.problem(where, None, Problem(COULD_NOT_BE_READ, reason=exc))
     if not vevents:
-        raise CatalogError(source, ["the file has no events (VEVENT): nothing to import"])
+        raise CatalogError(source, [Problem(N_("the file has no events (VEVENT): nothing to import"))])
     if reader.skipped == len(vevents):
         raise CatalogError(
             source,
-            ["every event in this file belongs to the shared catalog, which every server already has"],
+            [
+                Problem(
+                    N_(
+                        "every event in this file belongs to the shared catalog, "
+                        "which every server already has"
+                    )
+                )
+            ],
         )
     return builder.finish()
 
 
+COULD_NOT_BE_READ = N_("could not be read ({reason})")
+
+
 def _unreadable(exc: Exception) -> str:
-    return (
-        f"not a readable iCalendar file ({exc}). Export it again from the calendar app as .ics, "
-        "or use the CSV format (see the calendar files help)"
+    return Problem(
+        N_(
+            "not a readable iCalendar file ({reason}). Export it again from the calendar app as .ics, "
+            "or use the CSV format (see the calendar files help)"
+        ),
+        reason=exc,
     )
 
 
@@ -116,19 +135,23 @@ class _Reader:
         if default_series:
             self.default_series, problem = names.series(default_series)
             if problem:
-                self.series_problem = f"default series: {problem}"
+                self.series_problem = Problem(N_("default series: {problem}"), problem=problem)
 
     def read(self, vevent: Component, where: str) -> None:
         b = self.builder
         before = len(b.problems)
         for name, message in vevent.errors:
             if str(name).upper() in USED:
-                b.problem(where, str(name), f"could not be read ({message})")
+                b.problem(where, str(name), Problem(COULD_NOT_BE_READ, reason=message))
         if len(b.problems) > before:
             return
         for name in ("RRULE", "RDATE", "RECURRENCE-ID"):
             if name in vevent:
-                b.problem(where, name, "repeating events are not supported: list each race as its own event")
+                b.problem(
+                    where,
+                    name,
+                    Problem(N_("repeating events are not supported: list each race as its own event")),
+                )
                 return
         if read_text(vevent.get(X_EVENT_KEY)):
             self._read_fanbot(vevent, where)
@@ -156,20 +179,34 @@ class _Reader:
         kind = _kind(x(X_SESSION_KIND) or "")
         if kind is None:
             allowed = ", ".join(k.value for k in SessionKind)
-            b.problem(where, X_SESSION_KIND, f"{x(X_SESSION_KIND)!r} is not one of {allowed}")
+            b.problem(
+                where,
+                X_SESSION_KIND,
+                Problem(
+                    N_("{value} is not one of {allowed}"), value=repr(x(X_SESSION_KIND)), allowed=allowed
+                ),
+            )
         series = self._series(x(X_SERIES), where, X_SERIES)
         circuit = self._circuit(x(X_CIRCUIT), where, X_CIRCUIT, location=False)
         season_text = x(X_SEASON) or ""
         season = int(season_text) if season_text.isascii() and season_text.isdigit() else None
         if season is None or check_season(season):
-            b.problem(where, X_SEASON, f"{season_text!r} is not a season year like 2027")
+            b.problem(
+                where,
+                X_SEASON,
+                Problem(N_("{value} is not a season year like 2027"), value=repr(season_text)),
+            )
             season = None
         name = x(X_EVENT_NAME) or _name_from_summary(read_text(vevent.get("SUMMARY")) or "")
         if problem := check_event_name(name):
             b.problem(where, X_EVENT_NAME, problem)
         status = x(X_EVENT_STATUS) or _status(vevent)
         if status not in {s.value for s in EventStatus}:
-            b.problem(where, X_EVENT_STATUS, f"{status!r} is not scheduled, postponed or cancelled")
+            b.problem(
+                where,
+                X_EVENT_STATUS,
+                Problem(N_("{value} is not scheduled, postponed or cancelled"), value=repr(status)),
+            )
         info_url = self._url(vevent.get("URL"), where, "URL")
         watch_url = self._url(x(X_WATCH_URL), where, X_WATCH_URL)
         duration_text = x(X_DURATION)
@@ -177,7 +214,15 @@ class _Reader:
         if duration_text is not None:
             duration = int(duration_text) if duration_text.isascii() and duration_text.isdigit() else None
             if duration is None or check_duration(duration):
-                b.problem(where, X_DURATION, f"{duration_text!r} is not a number of minutes from 1 to 2880")
+                b.problem(
+                    where,
+                    X_DURATION,
+                    Problem(
+                        N_("{value} is not a number of minutes from 1 to {limit}"),
+                        value=repr(duration_text),
+                        limit=MAX_MINUTES,
+                    ),
+                )
                 duration = None
         if circuit is None or len(b.problems) > before:
             return
@@ -202,9 +247,17 @@ class _Reader:
         location = read_text(vevent.get("LOCATION"))
         circuit = None
         if not location:
-            b.problem(where, "LOCATION", "missing: fanbot needs the circuit's name as the event's location")
+            b.problem(
+                where,
+                "LOCATION",
+                Problem(N_("missing: fanbot needs the circuit's name as the event's location")),
+            )
         elif len(location) > MAX_LOCATION:
-            b.problem(where, "LOCATION", f"longer than {MAX_LOCATION} characters; give the circuit's name")
+            b.problem(
+                where,
+                "LOCATION",
+                Problem(N_("longer than {limit} characters; give the circuit's name"), limit=MAX_LOCATION),
+            )
         else:
             circuit = self._circuit(location, where, "LOCATION", location=True)
         info_url = self._url(vevent.get("URL"), where, "URL")
@@ -214,9 +267,11 @@ class _Reader:
         # Without a default series the whole file has one problem, reported once.
         if timing is None or self.default_series is None:
             if self.default_series is None and self.series_problem is None:
-                self.series_problem = (
-                    "this calendar was not exported by fanbot, so its events need a series: "
-                    "choose the default series when importing it"
+                self.series_problem = Problem(
+                    N_(
+                        "this calendar was not exported by fanbot, so its events need a series: "
+                        "choose the default series when importing it"
+                    )
                 )
                 b.problems.insert(0, self.series_problem)
             return
@@ -247,12 +302,14 @@ class _Reader:
                 self.builder.problem(where, prop, problem)
             return code
         if self.default_series is None and self.series_problem is None:
-            self.builder.problem(where, prop, "missing, and no default series was chosen for the import")
+            self.builder.problem(
+                where, prop, Problem(N_("missing, and no default series was chosen for the import"))
+            )
         return self.default_series
 
     def _circuit(self, text: str | None, where: str, prop: str, *, location: bool) -> CircuitInfo | None:
         if not text:
-            self.builder.problem(where, prop, "missing: fanbot needs the circuit's key")
+            self.builder.problem(where, prop, Problem(N_("missing: fanbot needs the circuit's key")))
             return None
         found, problem = self.names.circuit_in_location(text) if location else self.names.circuit(text)
         if problem:
@@ -279,7 +336,7 @@ class _Reader:
         b = self.builder
         prop = vevent.get("DTSTART")
         if prop is None:
-            b.problem(where, "DTSTART", "missing: every event needs its start date (and time)")
+            b.problem(where, "DTSTART", Problem(N_("missing: every event needs its start date (and time)")))
             return None
         start = self._moment(prop, where, "DTSTART", circuit)
         if start is None:
@@ -302,10 +359,18 @@ class _Reader:
         duration = round(minutes)
         which = "DTEND" if end_prop is not None else "DURATION"
         if duration <= 0:
-            b.problem(where, which, f"the event ends before it starts; check {which}")
+            b.problem(
+                where, which, Problem(N_("the event ends before it starts; check {which}"), which=which)
+            )
             return None
         if problem := check_duration(duration):
-            b.problem(where, which, f"{problem}; give the race's own start and end, not the whole weekend")
+            b.problem(
+                where,
+                which,
+                Problem(
+                    N_("{problem}; give the race's own start and end, not the whole weekend"), problem=problem
+                ),
+            )
             return None
         return instant, None, duration
 
@@ -317,12 +382,27 @@ class _Reader:
         value = prop.dt
         if isinstance(value, date) and not MIN_YEAR <= value.year <= MAX_YEAR:
             # Checked first: near year 1 or 9999 a zone conversion overflows.
-            b.problem(where, name, f"{value:%Y-%m-%d} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+            b.problem(
+                where,
+                name,
+                Problem(
+                    N_("{value} is outside the years {first}-{last}"),
+                    value=f"{value:%Y-%m-%d}",
+                    first=MIN_YEAR,
+                    last=MAX_YEAR,
+                ),
+            )
             return None
         if isinstance(value, datetime):
             tzid = prop.params.get("TZID")
             if value.tzinfo is None and tzid:
-                b.problem(where, name, f"TZID {tzid!r} is not a time zone fanbot knows: use an IANA name")
+                b.problem(
+                    where,
+                    name,
+                    Problem(
+                        N_("TZID {tzid} is not a time zone fanbot knows: use an IANA name"), tzid=repr(tzid)
+                    ),
+                )
                 return None
             zone = _wall_clock_zone(value, str(tzid) if tzid else None, circuit)
             if zone is None:
@@ -334,7 +414,10 @@ class _Reader:
                     value.date(),
                     value.time(),
                     zone,
-                    f"Say which: write {name} in UTC, ending in Z (like {name}:20270612T140000Z).",
+                    Problem(
+                        N_("Say which: write {name} in UTC, ending in Z (like {name}:20270612T140000Z)."),
+                        name=name,
+                    ),
                 )
                 if instant is None:
                     b.problem(where, name, problem)
@@ -342,7 +425,7 @@ class _Reader:
             return instant, None
         if isinstance(value, date):
             return None, value
-        b.problem(where, name, "must be a date or a date and time")
+        b.problem(where, name, Problem(N_("must be a date or a date and time")))
         return None
 
 

@@ -15,7 +15,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from fanbot.domain.model import Circuit, Series
-from fanbot.store.catalog_file import CircuitRecord
+from fanbot.i18n import N_
+from fanbot.store.catalog_file import CircuitRecord, Problem
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,10 @@ def _closest(wanted: str, labels: Mapping[str, str]) -> str | None:
     return labels[match[0]] if match else None
 
 
+# Added after a name that is not known: " (did you mean Europe/Paris?)".
+DID_YOU_MEAN = N_(" (did you mean {name}?)")
+
+
 class Names:
     """Resolves what a file wrote to a series code or a circuit, with suggestions."""
 
@@ -128,10 +133,15 @@ class Names:
         code = self._series.get(fold(text))
         if code is not None:
             return code, None
-        known = ", ".join(sorted(self.known.series)) or "none yet"
+        known = ", ".join(sorted(self.known.series)) or Problem(N_("none yet"))
         hint = _closest(text, self._series)
-        did_you_mean = f" (did you mean {hint}?)" if hint else ""
-        return None, f"{text!r} is not a series this server knows{did_you_mean}; known series: {known}"
+        did_you_mean = Problem(DID_YOU_MEAN, name=hint) if hint else ""
+        return None, Problem(
+            N_("{value} is not a series this server knows{did_you_mean}; known series: {known}"),
+            value=repr(text),
+            did_you_mean=did_you_mean,
+            known=known,
+        )
 
     def circuit(self, text: str) -> tuple[CircuitInfo | None, str | None]:
         """(circuit, None) or (None, problem) for a key, name or alias."""
@@ -140,13 +150,21 @@ class Names:
             return self.known.circuits[next(iter(keys))], None
         if len(keys) > 1:
             listed = ", ".join(sorted(keys))
-            return None, f"{text!r} names more than one circuit ({listed}); write the circuit's key instead"
+            return None, Problem(
+                N_("{value} names more than one circuit ({listed}); write the circuit's key instead"),
+                value=repr(text),
+                listed=listed,
+            )
         hint = _closest(text, self._circuit_labels)
-        did_you_mean = f" (did you mean {hint!r}?)" if hint else ""
-        return None, (
-            f"no circuit called {text!r}{did_you_mean}. Write a circuit's key, name or alias; a "
-            "circuit the server does not know yet can be added with its IANA time zone "
-            "(for example Europe/Paris), then the file imported again"
+        did_you_mean = Problem(DID_YOU_MEAN, name=repr(hint)) if hint else ""
+        return None, Problem(
+            N_(
+                "no circuit called {value}{did_you_mean}. Write a circuit's key, name or alias; a "
+                "circuit the server does not know yet can be added with its IANA time zone "
+                "(for example Europe/Paris), then the file imported again"
+            ),
+            value=repr(text),
+            did_you_mean=did_you_mean,
         )
 
     def circuit_in_location(self, text: str) -> tuple[CircuitInfo | None, str | None]:

@@ -15,13 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from fanbot.domain.localtime import (
+    AmbiguousLocalTime,
     LocalTimeError,
+    NonExistentLocalTime,
+    UnknownTimeZone,
     is_known_zone,
     local_to_utc,
     to_iso_utc,
 )
 from fanbot.domain.model import EventStatus, SessionKind
 from fanbot.domain.session_time import MAX_MINUTES, first_instant_of_day
+from fanbot.i18n import N_, Translator
 
 FORMAT = "fanbot-catalog/1"
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -37,10 +41,79 @@ class CatalogError(ValueError):
     """A catalog file that cannot be imported; ``problems`` lists every reason."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
-        shown = "\n".join(f"  - {p}" for p in problems[:50])
-        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{source}: refused, nothing was imported.\n{shown}{more}")
+        super().__init__(self._text(source, problems, None))
+        self.source = source
         self.problems = problems
+
+    def render(self, tr: Translator) -> str:
+        """The refusal and its problems in the reader's language (``str()`` is English)."""
+        return self._text(self.source, self.problems, tr)
+
+    @staticmethod
+    def _text(source: str, problems: list[str], tr: Translator | None) -> str:
+        def say(problem: object) -> object:
+            return render_problem(problem, tr) if tr is not None else problem
+
+        shown = "\n".join(f"  - {say(p)}" for p in problems[:50])
+        rest = len(problems) - 50
+        headline = Problem(N_("{source}: refused, nothing was imported."), source=source)
+        more = f"\n  {say(Problem(_AND_MORE, n=rest))}" if rest > 0 else ""
+        return f"{say(headline)}\n{shown}{more}"
+
+
+_AND_MORE = N_("... and {n} more")
+
+
+class Problem(str):
+    """One reason a file is refused. As a ``str`` it is the English text (what logs and
+    tests read); ``render(tr)`` writes it in the reader's language. ``msgid`` is an English
+    message with ``{fields}``; a field may itself be a ``Problem`` (a row's "line 7", a
+    reason inside a longer sentence), rendered in the same language."""
+
+    msgid: str
+    fields: dict[str, object]
+
+    def __new__(cls, msgid: str, **fields: object) -> Problem:
+        self = super().__new__(cls, msgid.format(**fields) if fields else msgid)
+        self.msgid = msgid
+        self.fields = fields
+        return self
+
+    def render(self, tr: Translator) -> str:
+        return tr(self.msgid, **{k: render_problem(v, tr) for k, v in self.fields.items()})
+
+
+def render_problem(problem: object, tr: Translator) -> object:
+    """A ``Problem`` in the reader's language; any other value as it is."""
+    return problem.render(tr) if isinstance(problem, Problem) else problem
+
+
+def time_problem(exc: LocalTimeError) -> str:
+    """Why a local time cannot be used, as a ``Problem`` (the same English as ``str(exc)``)."""
+    if isinstance(exc, NonExistentLocalTime):
+        return Problem(
+            N_(
+                "{local} does not exist in {zone}: the clocks jump forward that night. Check the "
+                "time with the organiser's schedule."
+            ),
+            local=f"{exc.local:%Y-%m-%d %H:%M}",
+            zone=exc.zone,
+        )
+    if isinstance(exc, AmbiguousLocalTime):
+        first, second = exc.options
+        return Problem(
+            N_(
+                "{local} happens twice in {zone} (the clocks go back that night): either {first} UTC "
+                "or {second} UTC. Give the time in UTC, or add the offset (for example -04:00)."
+            ),
+            local=f"{exc.local:%Y-%m-%d %H:%M}",
+            zone=exc.zone,
+            first=f"{first:%H:%M}",
+            second=f"{second:%H:%M}",
+        )
+    if isinstance(exc, UnknownTimeZone):
+        return Problem(N_("'{name}' is not an IANA time zone (for example Europe/Paris)."), name=exc.name)
+    return str(exc)
 
 
 @dataclass(frozen=True)
@@ -134,11 +207,15 @@ def read_file_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError as exc:
-        raise CatalogError(str(path), ["file not found"]) from exc
+        raise CatalogError(str(path), [Problem(N_("file not found"))]) from exc
     except IsADirectoryError as exc:
-        raise CatalogError(str(path), ["this is a folder: give the path of a file inside it"]) from exc
+        raise CatalogError(
+            str(path), [Problem(N_("this is a folder: give the path of a file inside it"))]
+        ) from exc
     except OSError as exc:
-        raise CatalogError(str(path), [f"cannot be read: {exc.strerror or exc}"]) from exc
+        raise CatalogError(
+            str(path), [Problem(N_("cannot be read: {reason}"), reason=exc.strerror or exc)]
+        ) from exc
 
 
 def parse_catalog_json(data: bytes | str, source: str = "catalog") -> Catalog:
@@ -149,7 +226,13 @@ def parse_catalog_json(data: bytes | str, source: str = "catalog") -> Catalog:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise CatalogError(
-                source, [f"not UTF-8 text (byte {exc.start} cannot be read): save it again as UTF-8"]
+                source,
+                [
+                    Problem(
+                        N_("not UTF-8 text (byte {byte} cannot be read): save it again as UTF-8"),
+                        byte=exc.start,
+                    )
+                ],
             ) from exc
     else:
         text = data.removeprefix("\ufeff")
@@ -157,20 +240,35 @@ def parse_catalog_json(data: bytes | str, source: str = "catalog") -> Catalog:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CatalogError(
-            source, [f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"]
+            source,
+            [
+                Problem(
+                    N_("line {line}, column {column}: not valid JSON ({reason})"),
+                    line=exc.lineno,
+                    column=exc.colno,
+                    reason=exc.msg,
+                )
+            ],
         ) from exc
     except RecursionError as exc:
         # Python's JSON reader recurses once per nesting level: thousands of "[" exhaust it.
-        raise CatalogError(source, ["not a catalog: its lists or objects are nested too deeply"]) from exc
+        raise CatalogError(source, [NESTED_TOO_DEEPLY]) from exc
     return parse_catalog(raw, source=source)
+
+
+NESTED_TOO_DEEPLY = Problem(N_("not a catalog: its lists or objects are nested too deeply"))
 
 
 def parse_catalog(raw: Any, source: str = "catalog") -> Catalog:
     problems: list[str] = []
     if not isinstance(raw, dict):
-        raise CatalogError(source, ["the top level must be a JSON object"])
+        raise CatalogError(source, [Problem(N_("the top level must be a JSON object"))])
     if raw.get("format") != FORMAT:
-        problems.append(f'format: must be "{FORMAT}", found {raw.get("format")!r}')
+        problems.append(
+            Problem(
+                N_('format: must be "{format}", found {found}'), format=FORMAT, found=repr(raw.get("format"))
+            )
+        )
     catalog = Catalog()
     checker = _Checker(problems)
     # Indexes are the file's own (events[7] is the eighth event written), whatever was
@@ -235,7 +333,7 @@ def _event_where(index: int, name: Any) -> str:
 def _list(raw: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
     value = raw.get(key, [])
     if not isinstance(value, list):
-        problems.append(f"{key}: must be a list")
+        problems.append(Problem(MUST_BE_A_LIST, where=key))
         return []
     return value
 
@@ -248,11 +346,26 @@ def _check_unique(
     for value, index in zip(values, indexes, strict=True):
         if value in seen:
             problems.append(
-                f"{section}: {field_name} {value!r} appears twice "
-                f"({section}[{seen[value]}] and {section}[{index}])"
+                Problem(
+                    N_(
+                        "{section}: {field} {value} appears twice "
+                        "({section}[{first}] and {section}[{second}])"
+                    ),
+                    section=section,
+                    field=field_name,
+                    value=repr(value),
+                    first=seen[value],
+                    second=index,
+                )
             )
         else:
             seen[value] = index
+
+
+MUST_BE_A_LIST = N_("{where}: must be a list")
+MISSING = N_("{where}: missing")
+KEY_RULE = N_("{where}: use lowercase letters, digits and '-' ({value})")
+NOT_A_LOCAL_TIME = N_("{where}: {value} is not a local time like 14:00")
 
 
 class _Checker:
@@ -263,7 +376,7 @@ class _Checker:
 
     def is_object(self, item: Any, where: str) -> bool:
         if not isinstance(item, dict):
-            self.problems.append(f"{where}: must be an object")
+            self.problems.append(Problem(N_("{where}: must be an object"), where=where))
             return False
         return True
 
@@ -279,20 +392,22 @@ class _Checker:
         value = item.get(key)
         if value is None:
             if required:
-                self.problems.append(f"{where}.{key}: missing")
+                self.problems.append(Problem(MISSING, where=f"{where}.{key}"))
             return None
         if not isinstance(value, str) or (required and not value.strip()):
-            self.problems.append(f"{where}.{key}: must be text")
+            self.problems.append(Problem(N_("{where}: must be text"), where=f"{where}.{key}"))
             return None
         if len(value) > limit:
-            self.problems.append(f"{where}.{key}: longer than {limit} characters")
+            self.problems.append(
+                Problem(N_("{where}: longer than {limit} characters"), where=f"{where}.{key}", limit=limit)
+            )
             return None
         return value.strip() or None
 
     def url(self, item: dict[str, Any], key: str, where: str) -> str | None:
         value = self.text(item, key, where, limit=MAX_URL)
         if value is not None and not re.match(r"^https?://\S+$", value):
-            self.problems.append(f"{where}.{key}: must be an http(s) address")
+            self.problems.append(Problem(N_("{where}: must be an http(s) address"), where=f"{where}.{key}"))
             return None
         return value
 
@@ -311,7 +426,14 @@ class _Checker:
             return None
         ok_type = isinstance(value, kind) or (kind is float and isinstance(value, int))
         if isinstance(value, bool) or not ok_type or not minimum <= value <= maximum:
-            self.problems.append(f"{where}.{key}: must be a number from {minimum:g} to {maximum:g}")
+            self.problems.append(
+                Problem(
+                    N_("{where}: must be a number from {minimum} to {maximum}"),
+                    where=f"{where}.{key}",
+                    minimum=f"{minimum:g}",
+                    maximum=f"{maximum:g}",
+                )
+            )
             return None
         return value
 
@@ -321,17 +443,23 @@ def _parse_circuit(c: _Checker, item: Any, where: str) -> CircuitRecord | None:
         return None
     key = c.text(item, "key", where, required=True, limit=80)
     if key and not KEY_PATTERN.match(key):
-        c.problems.append(f"{where}.key: use lowercase letters, digits and '-' ({key!r})")
+        c.problems.append(Problem(KEY_RULE, where=f"{where}.key", value=repr(key)))
         key = None
     name = c.text(item, "name", where, required=True)
     zone = c.text(item, "timezone", where, required=True, limit=64)
     if zone and not is_known_zone(zone):
-        c.problems.append(f"{where}.timezone: {zone!r} is not an IANA time zone")
+        c.problems.append(
+            Problem(
+                N_("{where}: {zone} is not an IANA time zone"), where=f"{where}.timezone", zone=repr(zone)
+            )
+        )
         zone = None
     aliases = item.get("aliases", [])
     # '|' separates aliases in the database.
     if not isinstance(aliases, list) or not all(isinstance(a, str) and "|" not in a for a in aliases):
-        c.problems.append(f"{where}.aliases: must be a list of names (without '|')")
+        c.problems.append(
+            Problem(N_("{where}: must be a list of names (without '|')"), where=f"{where}.aliases")
+        )
         aliases = []
     length = c.number(item, "length_km", where, kind=float, minimum=0.1, maximum=100)
     turns = c.number(item, "turns", where, kind=int, minimum=1, maximum=200)
@@ -361,21 +489,27 @@ def _parse_event(c: _Checker, item: Any, index: int, known: _Known) -> EventReco
         return None
     key = c.text(item, "key", where, required=True, limit=80)
     if key and not KEY_PATTERN.match(key):
-        c.problems.append(f"{where}.key: use lowercase letters, digits and '-' ({key!r})")
+        c.problems.append(Problem(KEY_RULE, where=f"{where}.key", value=repr(key)))
         key = None
     series = c.text(item, "series", where, required=True, limit=16)
     if series and series not in known.series:
         if series not in known.refused_series:
-            c.problems.append(f"{where}.series: unknown series {series!r}")
+            c.problems.append(
+                Problem(N_("{where}: unknown series {value}"), where=f"{where}.series", value=repr(series))
+            )
         series = None
     circuit = c.text(item, "circuit", where, required=True, limit=80)
     if circuit and circuit not in known.zones:
         if circuit not in known.refused_circuits:
-            c.problems.append(f"{where}.circuit: unknown circuit key {circuit!r}")
+            c.problems.append(
+                Problem(
+                    N_("{where}: unknown circuit key {value}"), where=f"{where}.circuit", value=repr(circuit)
+                )
+            )
         circuit = None
     season = c.number(item, "season", where, kind=int, minimum=1900, maximum=2200)
     if season is None and "season" not in item:
-        c.problems.append(f"{where}.season: missing")
+        c.problems.append(Problem(MISSING, where=f"{where}.season"))
     name = c.text(item, "name", where, required=True)
     edition = c.number(item, "edition", where, kind=int, minimum=1, maximum=1000)
     length = c.text(item, "length", where)
@@ -383,7 +517,11 @@ def _parse_event(c: _Checker, item: Any, index: int, known: _Known) -> EventReco
     status = item.get("status", EventStatus.SCHEDULED.value)
     if not isinstance(status, str) or status not in {s.value for s in EventStatus}:
         c.problems.append(
-            f"{where}.status: must be one of scheduled, postponed, cancelled (found {status!r})"
+            Problem(
+                N_("{where}: must be one of scheduled, postponed, cancelled (found {found})"),
+                where=f"{where}.status",
+                found=repr(status),
+            )
         )
     info_url = c.url(item, "info_url", where)
     watch_url = c.url(item, "watch_url", where)
@@ -426,8 +564,15 @@ def _event_aliases(c: _Checker, item: dict[str, Any], where: str) -> tuple[str, 
         or not all(isinstance(a, str) and "|" not in a and len(a) <= MAX_NAME for a in raw)
     ):
         c.problems.append(
-            f"{where}.aliases: must be a list of at most {MAX_EVENT_ALIASES} names "
-            f"(without '|', each at most {MAX_NAME} characters)"
+            Problem(
+                N_(
+                    "{where}: must be a list of at most {count} names "
+                    "(without '|', each at most {limit} characters)"
+                ),
+                where=f"{where}.aliases",
+                count=MAX_EVENT_ALIASES,
+                limit=MAX_NAME,
+            )
         )
         return ()
     return tuple(dict.fromkeys(" ".join(a.split()) for a in raw if a.strip()))
@@ -435,7 +580,7 @@ def _event_aliases(c: _Checker, item: dict[str, Any], where: str) -> tuple[str, 
 
 def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tuple[SessionRecord, ...] | None:
     if not isinstance(raw, list):
-        c.problems.append(f"{where}.sessions: must be a list")
+        c.problems.append(Problem(MUST_BE_A_LIST, where=f"{where}.sessions"))
         return None
     records: list[SessionRecord] = []
     kinds_seen: dict[str, int] = {}
@@ -446,12 +591,19 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
         kind = item.get("kind")
         if not isinstance(kind, str) or kind not in {k.value for k in SessionKind}:
             allowed = ", ".join(k.value for k in SessionKind)
-            c.problems.append(f"{at}.kind: must be one of {allowed} (found {kind!r})")
+            c.problems.append(
+                Problem(
+                    N_("{where}: must be one of {allowed} (found {found})"),
+                    where=f"{at}.kind",
+                    allowed=allowed,
+                    found=repr(kind),
+                )
+            )
             continue
         day = _parse_date(c, item.get("date"), f"{at}.date")
         clock = _parse_time(c, item.get("time"), f"{at}.time")
         if clock is not None and day is None:
-            c.problems.append(f"{at}.time: a time needs a date")
+            c.problems.append(Problem(N_("{where}: a time needs a date"), where=f"{at}.time"))
             continue
         duration = c.number(item, "duration_minutes", at, kind=int, minimum=1, maximum=MAX_MINUTES)
         notes = c.text(item, "notes", at, limit=MAX_TEXT)
@@ -462,7 +614,9 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
         try:
             timing = session_timing(day, clock, zone)
         except LocalTimeError as exc:
-            c.problems.append(f"{at}.time: {exc}")
+            c.problems.append(
+                Problem(N_("{where}: {problem}"), where=f"{at}.time", problem=time_problem(exc))
+            )
             continue
         records.append(SessionRecord(key, kind, *timing, duration, notes))
     return tuple(records)
@@ -490,15 +644,25 @@ def _parse_date(c: _Checker, value: Any, at: str) -> date | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        c.problems.append(f"{at}: must be a date like 2012-10-20")
+        c.problems.append(Problem(N_("{where}: must be a date like 2012-10-20"), where=at))
         return None
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        c.problems.append(f"{at}: {value!r} is not a date like 2012-10-20")
+        c.problems.append(
+            Problem(N_("{where}: {value} is not a date like 2012-10-20"), where=at, value=repr(value))
+        )
         return None
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        c.problems.append(f"{at}: {value!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+        c.problems.append(
+            Problem(
+                N_("{where}: {value} is outside the years {first}-{last}"),
+                where=at,
+                value=repr(value),
+                first=MIN_YEAR,
+                last=MAX_YEAR,
+            )
+        )
         return None
     return day
 
@@ -507,18 +671,18 @@ def _parse_time(c: _Checker, value: Any, at: str) -> time | None:
     if value is None:
         return None
     if not isinstance(value, str) or not re.match(r"^\d{2}:\d{2}$", value):
-        c.problems.append(f"{at}: {value!r} is not a local time like 14:00")
+        c.problems.append(Problem(NOT_A_LOCAL_TIME, where=at, value=repr(value)))
         return None
     try:
         return datetime.strptime(value, "%H:%M").time()  # noqa: DTZ007 - a wall-clock time
     except ValueError:
-        c.problems.append(f"{at}: {value!r} is not a local time like 14:00")
+        c.problems.append(Problem(NOT_A_LOCAL_TIME, where=at, value=repr(value)))
         return None
 
 
 def _parse_entries(c: _Checker, raw: Any, where: str) -> tuple[EntryRecord, ...]:
     if not isinstance(raw, list):
-        c.problems.append(f"{where}.entries: must be a list")
+        c.problems.append(Problem(MUST_BE_A_LIST, where=f"{where}.entries"))
         return ()
     records: list[EntryRecord] = []
     for j, item in enumerate(raw):
@@ -527,13 +691,15 @@ def _parse_entries(c: _Checker, raw: Any, where: str) -> tuple[EntryRecord, ...]
             continue
         numeric = isinstance(item.get("number"), int | float)
         if numeric:
-            c.problems.append(f'{at}.number: write car numbers as text ("055", not 55)')
+            c.problems.append(
+                Problem(N_('{where}: write car numbers as text ("055", not 55)'), where=f"{at}.number")
+            )
         number = None if numeric else c.text(item, "number", at, limit=8)
         drivers = item.get("drivers", [])
         if not isinstance(drivers, list) or not all(
             isinstance(d, str) and d.strip() and len(d) <= MAX_NAME for d in drivers
         ):
-            c.problems.append(f"{at}.drivers: must be a list of names")
+            c.problems.append(Problem(N_("{where}: must be a list of names"), where=f"{at}.drivers"))
             continue
         if numeric:
             continue
@@ -553,7 +719,7 @@ def _parse_entries(c: _Checker, raw: Any, where: str) -> tuple[EntryRecord, ...]
 
 def _parse_results(c: _Checker, raw: Any, where: str) -> tuple[ResultRecord, ...]:
     if not isinstance(raw, list):
-        c.problems.append(f"{where}.results: must be a list")
+        c.problems.append(Problem(MUST_BE_A_LIST, where=f"{where}.results"))
         return ()
     records: list[ResultRecord] = []
     for j, item in enumerate(raw):
@@ -564,7 +730,14 @@ def _parse_results(c: _Checker, raw: Any, where: str) -> tuple[ResultRecord, ...
         position = c.number(item, "position", at, kind=int, minimum=1, maximum=500)
         description = c.text(item, "description", at, required=True, limit=300)
         if car_class and position and (car_class, position) in {(r.car_class, r.position) for r in records}:
-            c.problems.append(f"{at}: {car_class} P{position} is listed twice")
+            c.problems.append(
+                Problem(
+                    N_("{where}: {car_class} P{position} is listed twice"),
+                    where=at,
+                    car_class=car_class,
+                    position=position,
+                )
+            )
             continue
         if car_class and position and description:
             records.append(

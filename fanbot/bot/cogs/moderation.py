@@ -37,6 +37,7 @@ from fanbot.bot.tree import interaction_translator
 from fanbot.domain.model import Event, EventStatus, Session, SessionKind
 from fanbot.i18n import N_, Translate, format_day, format_local, pick_locale
 from fanbot.render.embed import COLOUR, Pages, clip, page_label
+from fanbot.render.words import car_number
 from fanbot.store import Scope
 
 if TYPE_CHECKING:
@@ -390,7 +391,7 @@ class ModerationCog(commands.Cog):
         tr, locale = self._language(interaction)
         if isinstance(exc, mod.ImportRefused):
             pages = Pages(tr(exc.message, **exc.fields))
-            pages.add_lines(tr("Problems"), [f"• {p}" for p in exc.problems], tr("(continued)"))
+            pages.add_lines(tr("Problems"), [f"• {p}" for p in exc.shown_problems(tr)], tr("(continued)"))
             await send_pages(interaction, pages.finish(None, page_label(tr)), tr, ephemeral=True)
             return
         await send(
@@ -1313,7 +1314,7 @@ def entry_line(entry: Any, tr: Translate) -> str:
     who = " — ".join(p for p in (entry.team, entry.car) if p)
     drivers = ", ".join(entry.drivers) if entry.drivers else tr("drivers TBA")
     klass = f"[{entry.car_class}] " if entry.car_class else ""
-    return f"**{entry.number_label}** {klass}{who}: {drivers}"
+    return f"**{car_number(entry, tr)}** {klass}{who}: {drivers}"
 
 
 def result_line(result: Any) -> str:
