@@ -285,3 +285,11 @@ async def test_a_country_is_found_as_french_readers_see_it(asker):
     ask = asker("2025-06-01T00:00:00Z")
     assert (await ask.resolve_circuit("Belgique")).key == "spa-francorchamps"
     assert (await ask.resolve_circuit("Bahreïn")).key == "bahrain"
+
+
+async def test_a_weekend_whose_date_is_not_announced_is_still_the_edition_to_come(asker):
+    # Qatar 2026 was moved to a day not yet published: "qatar" in mid-2026 means it, not
+    # the 2025 race already run.
+    assert (await asker("2026-06-01T00:00:00Z").resolve_event("qatar")).season == 2026
+    # While the 2025 weekend is on, it is the one to come first.
+    assert (await asker("2025-02-27T12:00:00Z").resolve_event("qatar")).season == 2025

@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 from fanbot.answers.errors import WHAT_CIRCUIT, WHAT_DRIVER, WHAT_EVENT, WHAT_SERIES, Ambiguous, NotFound
 from fanbot.answers.lookup import Candidate, LayeredIndex, NameIndex, Resolution, Span
 from fanbot.clock import Clock
-from fanbot.domain.model import Circuit, Entry, Event, Series
+from fanbot.domain.model import Circuit, Entry, Event, EventStatus, Series
 from fanbot.domain.session_time import session_window
 from fanbot.i18n import SUPPORTED, country_name
 from fanbot.store import Scope, Store
@@ -45,10 +45,15 @@ def _recency(e: Event) -> tuple[int, float]:
 
 def _span(e: Event) -> Span | None:
     """From the earliest instant the event's first session may start to the latest its
-    last may end (``domain.session_time``); None when it has no dated session."""
+    last may end (``domain.session_time``). A weekend with no date yet (moved, or not
+    published) takes place some time in its season: it is still the edition to come, not
+    one forgotten behind the last one run (Qatar 2026, moved to a day not yet announced)."""
     windows = [w for s in e.sessions if (w := session_window(s, e)) is not None]
     if not windows:
-        return None
+        if e.status is EventStatus.CANCELLED:
+            return None
+        season = datetime(e.season, 1, 1, tzinfo=UTC)
+        return Span(season.timestamp(), season.replace(year=e.season + 1).timestamp())
     return Span(
         min(w.earliest_start for w in windows).timestamp(), max(w.latest_end for w in windows).timestamp()
     )
