@@ -25,7 +25,7 @@ from fanbot.answers.people import circuit, driver, lineup
 from fanbot.clock import Clock, FixedClock, SystemClock
 from fanbot.commands import CommandLineError, Help, ParsedCommand, help_answer, parse_command_line
 from fanbot.config import ConfigError, Settings, catalog_path
-from fanbot.domain.localtime import LocalTimeError, UnparseableTime, is_known_zone, parse_instant
+from fanbot.domain.localtime import LocalTimeError, is_known_zone, parse_instant
 from fanbot.i18n import N_, SUPPORTED, Translator, translator
 from fanbot.render import json_out
 from fanbot.render.text import (
@@ -480,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliFailure as exc:
         return _fail(exc.render(tr), exc.code, as_json)
     except LocalTimeError as exc:
-        return _fail(str(render_problem(_time_problem(exc), tr)), EXIT_USAGE, as_json)
+        return _fail(str(render_problem(time_problem(exc), tr)), EXIT_USAGE, as_json)
     except KeyboardInterrupt:
         return 130  # Ctrl-C in the console or during an import: the shell's convention
     except BrokenPipeError:
@@ -512,19 +512,6 @@ def _check_arguments(args: argparse.Namespace) -> None:
             ),
             EXIT_USAGE,
         )
-
-
-def _time_problem(exc: LocalTimeError) -> str:
-    """An --at that cannot be read, as a ``Problem`` (the same English as ``str(exc)``)."""
-    if isinstance(exc, UnparseableTime):
-        return Problem(
-            N_(
-                "Could not read '{text}' as a date and time. "
-                "Write it like 2027-01-23 13:40 or 23/01/2027 1:40pm."
-            ),
-            text=exc.text,
-        )
-    return time_problem(exc)
 
 
 def _fail(message: str, code: int, as_json: bool) -> int:

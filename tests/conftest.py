@@ -21,6 +21,17 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The console's database (FANBOT_DB) for tests that run ``fanbot.cli.main``: in a
+    folder of its own, away from the checkout's .env and any FANBOT_LOG_LEVEL."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "fanbot.sqlite3"
+    monkeypatch.setenv("FANBOT_DB", str(path))
+    monkeypatch.delenv("FANBOT_LOG_LEVEL", raising=False)
+    return path
+
+
+@pytest.fixture
 async def store(db_path: Path) -> AsyncIterator[Store]:
     opened = await Store.open(db_path, seed=catalog_path())
     yield opened

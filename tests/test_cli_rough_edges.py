@@ -26,14 +26,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 AFTER_PETIT_LE_MANS_2012 = "2013-01-01T00:00:00Z"
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)  # no .env of the checkout
-    path = tmp_path / "fanbot.sqlite3"
-    monkeypatch.setenv("FANBOT_DB", str(path))
-    monkeypatch.delenv("FANBOT_LOG_LEVEL", raising=False)
-    return path
-
 
 def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
     captured = capsys.readouterr()

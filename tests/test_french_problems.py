@@ -25,13 +25,6 @@ IMSA,2027,Zebra Cup 12 Hours (fictional),Nowhere Park,race,2027-02-30,10:10,720,
 """
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)  # no .env of the checkout
-    path = tmp_path / "fanbot.sqlite3"
-    monkeypatch.setenv("FANBOT_DB", str(path))
-    return path
-
 
 def test_a_catalog_problem_is_english_as_text_and_french_when_rendered():
     with pytest.raises(CatalogError) as err:

@@ -36,13 +36,6 @@ SPA_ICS = (
 )
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)  # no .env of the checkout
-    path = tmp_path / "fanbot.sqlite3"
-    monkeypatch.setenv("FANBOT_DB", str(path))
-    return path
-
 
 def fanbot(*args: str) -> int:
     return main(list(args))

@@ -47,18 +47,25 @@ def _local_day(event: Event, which: str) -> date | None:
 
 def event_is_done(event: Event, now: datetime) -> bool:
     """Every dated session is over (an event with no date is never "done")."""
-    dated = [s for s in statuses(event, now) if s.state is not SessionState.UNDATED]
-    return bool(dated) and all(s.state is SessionState.DONE for s in dated)
+    return _all_done({s.state for s in statuses(event, now)})
 
 
-def running_state(event: Event, now: datetime) -> SessionState | None:
-    """UNDER_WAY when a session is known to run now, POSSIBLY_UNDER_WAY when one known only
-    by its day may, else None."""
+def _all_done(states: set[SessionState]) -> bool:
+    dated = states - {SessionState.UNDATED}
+    return dated == {SessionState.DONE}
+
+
+def _row(event: Event, now: datetime) -> ScheduleRow:
+    """One calendar line: the sessions' states are worked out once for all it says."""
     states = {s.state for s in statuses(event, now)}
-    for state in (SessionState.UNDER_WAY, SessionState.POSSIBLY_UNDER_WAY):
-        if state in states:
-            return state
-    return None
+    return ScheduleRow(
+        event,
+        _local_day(event, "first"),
+        _local_day(event, "race"),
+        _all_done(states),
+        SessionState.UNDER_WAY in states,
+        SessionState.UNDER_WAY not in states and SessionState.POSSIBLY_UNDER_WAY in states,
+    )
 
 
 def parse_season(text: str | int | None) -> int | None:
@@ -84,17 +91,7 @@ async def schedule(asker: Asker, series: str | None = None, season: str | int | 
         nxt = await asker.store.events_by_id(asker.scope, upcoming)
         year = nxt[0].season if nxt else (seasons[-1] if seasons else None)
     events = await asker.store.events(asker.scope, series=code, season=year) if year else []
-    rows = tuple(
-        ScheduleRow(
-            e,
-            _local_day(e, "first"),
-            _local_day(e, "race"),
-            event_is_done(e, asker.now),
-            running_state(e, asker.now) is SessionState.UNDER_WAY,
-            running_state(e, asker.now) is SessionState.POSSIBLY_UNDER_WAY,
-        )
-        for e in events
-    )
+    rows = tuple(_row(e, asker.now) for e in events)
     return Schedule(asker.now, wanted, year, rows, seasons)
 
 

@@ -369,42 +369,39 @@ class Builder:
         """Name the row behind a ``parse_catalog`` problem instead of its JSON path."""
         path = problem.fields.get("where") if isinstance(problem, Problem) else None
         if isinstance(problem, Problem) and isinstance(path, str) and problem.msgid.startswith("{where}"):
-            # The same English as below, with the row named in the reader's language.
-            for i, d in enumerate(drafts):
-                prefix = f'events[{i}] "{d.fields.name}"'
-                if not path.startswith(prefix):
-                    continue
-                rest = path[len(prefix) :]
-                match = re.match(r"^\.sessions\[(\d+)\]\.?", rest)
-                if match and int(match.group(1)) < len(d.sessions):
-                    where = Problem(
-                        N_("{where}, {field}"),
-                        where=d.sessions[int(match.group(1))].where,
-                        field=rest[match.end() :],
-                    )
-                else:
-                    where = Problem(
-                        N_("{where} (event {key}){field}"),
-                        where=d.where,
-                        key=repr(d.fields.key),
-                        field=rest.replace(".", ", ", 1),
-                    )
+            # The row named in the reader's language, the rest of the problem as it was.
+            where = _row_where(path, drafts)
+            if where is not None:
                 return Problem(problem.msgid, **{**problem.fields, "where": where})
-        for i, d in enumerate(drafts):
-            prefix = f'events[{i}] "{d.fields.name}"'
-            if not problem.startswith(prefix):
-                continue
-            rest = problem[len(prefix) :]
-            match = re.match(r"^\.sessions\[(\d+)\]\.?", rest)
-            if match and int(match.group(1)) < len(d.sessions):
-                return f"{d.sessions[int(match.group(1))].where}, {rest[match.end() :]}"
-            return f"{d.where} (event {d.fields.key!r}){rest.replace('.', ', ', 1)}"
+        elif (where := _row_where(problem, drafts)) is not None:
+            return where
         if problem.startswith(("series[", "circuits[")):
             return Problem(
                 N_("the server's own data is not valid here ({problem}); tell the bot's maintainers"),
                 problem=problem,
             )
         return problem
+
+
+def _row_where(path: str, drafts: list[_EventDraft]) -> Problem | None:
+    """``events[0] "name".sessions[1].time`` as the row a person wrote: "line 3, time"."""
+    for i, d in enumerate(drafts):
+        prefix = f'events[{i}] "{d.fields.name}"'
+        if not path.startswith(prefix):
+            continue
+        rest = path[len(prefix) :]
+        match = re.match(r"^\.sessions\[(\d+)\]\.?", rest)
+        if match and int(match.group(1)) < len(d.sessions):
+            return Problem(
+                N_("{where}, {field}"), where=d.sessions[int(match.group(1))].where, field=rest[match.end() :]
+            )
+        return Problem(
+            N_("{where} (event {key}){field}"),
+            where=d.where,
+            key=repr(d.fields.key),
+            field=rest.replace(".", ", ", 1),
+        )
+    return None
 
 
 def _comes_before(race: SessionRecord, quali: SessionRecord) -> bool:

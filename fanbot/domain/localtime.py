@@ -14,25 +14,38 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytz
 from dateutil import parser as date_parser
 
+from fanbot.i18n import N_
+
 
 class LocalTimeError(ValueError):
-    """A local time that cannot be turned into one instant. ``str()`` is for people."""
+    """A local time that cannot be turned into one instant. ``str()`` is for people (in
+    English); ``message`` (a msgid) and ``fields`` let a reader's language say the same."""
+
+    message = ""
+
+    def __init__(self, **fields: str) -> None:
+        super().__init__(self.message.format(**fields))
+        self.fields = fields
 
 
 class UnknownTimeZone(LocalTimeError):
+    message = N_("'{name}' is not an IANA time zone (for example Europe/Paris).")
+
     def __init__(self, name: str) -> None:
-        super().__init__(f"'{name}' is not an IANA time zone (for example Europe/Paris).")
+        super().__init__(name=name)
         self.name = name
 
 
 class NonExistentLocalTime(LocalTimeError):
     """The wall-clock time falls in a spring-forward gap."""
 
+    message = N_(
+        "{local} does not exist in {zone}: the clocks jump forward that night. Check the "
+        "time with the organiser's schedule."
+    )
+
     def __init__(self, local: datetime, zone: str) -> None:
-        super().__init__(
-            f"{local:%Y-%m-%d %H:%M} does not exist in {zone}: the clocks jump forward "
-            "that night. Check the time with the organiser's schedule."
-        )
+        super().__init__(local=f"{local:%Y-%m-%d %H:%M}", zone=zone)
         self.local = local
         self.zone = zone
 
@@ -40,24 +53,42 @@ class NonExistentLocalTime(LocalTimeError):
 class AmbiguousLocalTime(LocalTimeError):
     """The wall-clock time happens twice (fall-back); ``options`` holds both instants."""
 
+    message = N_(
+        "{local} happens twice in {zone} (the clocks go back that night): either {first} UTC "
+        "or {second} UTC. Give the time in UTC, or add the offset (for example -04:00)."
+    )
+
     def __init__(self, local: datetime, zone: str, options: tuple[datetime, datetime]) -> None:
         first, second = options
         super().__init__(
-            f"{local:%Y-%m-%d %H:%M} happens twice in {zone} (the clocks go back that night): "
-            f"either {first:%H:%M} UTC or {second:%H:%M} UTC. Give the time in UTC, or add "
-            "the offset (for example -04:00)."
+            local=f"{local:%Y-%m-%d %H:%M}", zone=zone, first=f"{first:%H:%M}", second=f"{second:%H:%M}"
         )
         self.local = local
         self.zone = zone
         self.options = options
 
 
-class UnparseableTime(LocalTimeError):
+class YearOutOfRange(LocalTimeError):
+    message = N_("'{text}' is outside the years 1900-2200.")
+
     def __init__(self, text: str) -> None:
-        super().__init__(
-            f"Could not read '{text}' as a date and time. Write it like 2027-01-23 13:40 "
-            "or 23/01/2027 1:40pm."
-        )
+        super().__init__(text=text)
+
+
+class NoTimeZone(LocalTimeError):
+    message = N_("'{text}' has no time zone: add Z for UTC or an offset such as +02:00.")
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text=text)
+
+
+class UnparseableTime(LocalTimeError):
+    message = N_(
+        "Could not read '{text}' as a date and time. Write it like 2027-01-23 13:40 or 23/01/2027 1:40pm."
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text=text)
         self.text = text
 
 
@@ -151,7 +182,7 @@ def parse_local(text: str, zone_name: str) -> datetime:
     if first.date() != second.date():
         raise UnparseableTime(text)
     if not 1900 <= first.year <= 2200:
-        raise LocalTimeError(f"'{text}' is outside the years 1900-2200.")
+        raise YearOutOfRange(text)
     if first.tzinfo is not None:
         try:
             offset = first.utcoffset()
@@ -179,9 +210,9 @@ def parse_instant(text: str) -> datetime:
     except ValueError as exc:
         raise UnparseableTime(text) from exc
     if parsed.tzinfo is None:
-        raise LocalTimeError(f"'{text}' has no time zone: add Z for UTC or an offset such as +02:00.")
+        raise NoTimeZone(text)
     if not 1900 <= parsed.year <= 2200:
-        raise LocalTimeError(f"'{text}' is outside the years 1900-2200.")
+        raise YearOutOfRange(text)
     return parsed.astimezone(UTC)
 
 

@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fanbot.domain.localtime import (
-    AmbiguousLocalTime,
     LocalTimeError,
-    NonExistentLocalTime,
-    UnknownTimeZone,
     is_known_zone,
     local_to_utc,
     to_iso_utc,
@@ -88,32 +85,9 @@ def render_problem(problem: object, tr: Translator) -> object:
     return problem.render(tr) if isinstance(problem, Problem) else problem
 
 
-def time_problem(exc: LocalTimeError) -> str:
-    """Why a local time cannot be used, as a ``Problem`` (the same English as ``str(exc)``)."""
-    if isinstance(exc, NonExistentLocalTime):
-        return Problem(
-            N_(
-                "{local} does not exist in {zone}: the clocks jump forward that night. Check the "
-                "time with the organiser's schedule."
-            ),
-            local=f"{exc.local:%Y-%m-%d %H:%M}",
-            zone=exc.zone,
-        )
-    if isinstance(exc, AmbiguousLocalTime):
-        first, second = exc.options
-        return Problem(
-            N_(
-                "{local} happens twice in {zone} (the clocks go back that night): either {first} UTC "
-                "or {second} UTC. Give the time in UTC, or add the offset (for example -04:00)."
-            ),
-            local=f"{exc.local:%Y-%m-%d %H:%M}",
-            zone=exc.zone,
-            first=f"{first:%H:%M}",
-            second=f"{second:%H:%M}",
-        )
-    if isinstance(exc, UnknownTimeZone):
-        return Problem(N_("'{name}' is not an IANA time zone (for example Europe/Paris)."), name=exc.name)
-    return str(exc)
+def time_problem(exc: LocalTimeError) -> Problem:
+    """Why a local time cannot be used, as a ``Problem``: the error's own message."""
+    return Problem(exc.message, **exc.fields)
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,6 @@ SESSION_SPAN = timedelta(minutes=MAX_MINUTES) + timedelta(hours=25)
 # The schema version that adds events.length_minutes; the store derives every session's
 # end again after its SQL.
 SESSION_ENDS_VERSION = 6
-# The schema version that adds events.aliases.
-EVENT_ALIASES_VERSION = 7
 # The schema version that adds store_meta (the shipped catalog's digest, for re-seeding).
 SEED_VERSION = 8
 # What a write may change among the names that indexes in memory hold (``Store._write``).
@@ -165,9 +163,9 @@ class Store:
         self._reader: sqlite3.Connection | None = None
         # Whether the schema has the name counter yet (upgrade tests stop before it).
         self._counts_names = False
-        # Upgrade tests stop migrations early; the importer then leaves out what is newer.
-        self._has_length_minutes = True
-        self._has_event_aliases = True
+        # The columns events has: upgrade tests stop migrations early, and the importer then
+        # writes only what that schema knows.
+        self._event_columns: frozenset[str] = frozenset()
         # Write transactions this process has begun: a cache filled while one was open
         # may hold what it had not committed (``writing``).
         self.writes_begun = 0
@@ -219,8 +217,8 @@ class Store:
         try:
             await store._migrate(upto_version)
             store._counts_names = upto_version is None or upto_version >= NAME_COUNTER_VERSION
-            store._has_length_minutes = upto_version is None or upto_version >= SESSION_ENDS_VERSION
-            store._has_event_aliases = upto_version is None or upto_version >= EVENT_ALIASES_VERSION
+            async with db.execute("PRAGMA table_info(events)") as cur:
+                store._event_columns = frozenset(str(r[1]) for r in await cur.fetchall())
             if upto_version is None:
                 store._reader = _open_reader(str(path))
             if seed is not None:
@@ -558,10 +556,7 @@ class Store:
             "notes": e.notes,
             "aliases": "|".join(e.aliases),
         }
-        if not self._has_length_minutes:
-            del values["length_minutes"]
-        if not self._has_event_aliases:
-            del values["aliases"]
+        values = {column: value for column, value in values.items() if column in self._event_columns}
         async with db.execute(
             "SELECT * FROM events WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) AND key = ?",
             (guild_id, e.key),
