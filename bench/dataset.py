@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fanbot.calendar_files.catalog import FORMAT, parse_catalog, shipped_catalog
 from fanbot.config import catalog_path
 from fanbot.store import Store
-from fanbot.store.catalog_file import FORMAT, parse_catalog
 
 GUILDS = 1000
 SEASONS = 20
@@ -180,7 +180,7 @@ async def grow(path: Path, now: datetime, *, guilds: int = GUILDS) -> Grown:
     """Create the grown store at ``path`` (a new file) through ``Store.import_catalog``."""
     # Ten seasons behind, ten ahead: /nextrace has a future, /schedule a past.
     first_season = now.year - SEASONS // 2
-    store = await Store.open(path, seed=catalog_path())
+    store = await Store.open(path, seed=shipped_catalog())
     try:
         await store.import_catalog(parse_catalog(generated_catalog(first_season), source="bench"))
         for i in range(guilds):

@@ -23,12 +23,12 @@ from pathlib import Path
 from bench.dataset import GUILDS, channel_id, guild_id
 from bench.harness import BotProcess, fanbot_process, make_world, start_and_wait_ready
 from bench.stats import Spread, paced_schedule
+from fanbot.calendar_files.catalog import FORMAT, parse_catalog
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
+from fanbot.domain.reminders import DeliveryKey, ReminderSetup, Target
 from fanbot.reminders.planner import delivery_nonce
 from fanbot.store import Store
-from fanbot.store.catalog_file import FORMAT, parse_catalog
-from fanbot.store.reminders import DeliveryKey, ReminderSetup, Target
 from tests.fakediscord import FakeDiscord
 
 DISCORD_LIMIT = 50.0

@@ -21,9 +21,9 @@ from bench.dataset import GUILDS, channel_id, guild_id
 from bench.harness import fanbot_process, make_world, remove_database, start_and_wait_ready
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
+from fanbot.domain.reminders import ReminderSetup
 from fanbot.reminders import planner
 from fanbot.store import Store
-from fanbot.store.reminders import ReminderSetup
 
 PENDING = 100_000
 SETTLE_SECONDS = 3.0

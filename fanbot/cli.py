@@ -22,9 +22,16 @@ from fanbot.answers.errors import Ambiguous, AnswerError
 from fanbot.answers.moderation import ImportRefused, commit_import, export_ics, file_kind, plan_import
 from fanbot.answers.nextrace import next_race
 from fanbot.answers.people import circuit, driver, lineup
+from fanbot.calendar_files.catalog import (
+    NESTED_TOO_DEEPLY,
+    parse_catalog_json,
+    read_file_bytes,
+    shipped_catalog,
+)
 from fanbot.clock import Clock, FixedClock, SystemClock
 from fanbot.commands import CommandLineError, Help, ParsedCommand, help_answer, parse_command_line
-from fanbot.config import ConfigError, Settings, catalog_path
+from fanbot.config import ConfigError, Settings
+from fanbot.domain.catalog import CatalogError, Problem, render_problem, time_problem
 from fanbot.domain.localtime import LocalTimeError, is_known_zone, parse_instant
 from fanbot.i18n import N_, SUPPORTED, Translator, translator
 from fanbot.render import json_out
@@ -38,17 +45,7 @@ from fanbot.render.text import (
     render_race,
     render_schedule,
 )
-from fanbot.store import Scope, Store
-from fanbot.store.catalog_file import (
-    NESTED_TOO_DEEPLY,
-    CatalogError,
-    Problem,
-    parse_catalog_json,
-    read_file_bytes,
-    render_problem,
-    time_problem,
-)
-from fanbot.store.database import StoreUnavailable
+from fanbot.store import Scope, Store, StoreUnavailable
 
 EXIT_USAGE = 2
 # Discord ids (snowflakes) fit SQLite's signed 64-bit integers.
@@ -228,7 +225,7 @@ async def open_store(settings: Settings, db: Path | None, *, seed: bool = True) 
     ``CliFailure`` when it cannot be opened."""
     path = db or settings.database
     try:
-        return await Store.open(path, seed=catalog_path() if seed else None)
+        return await Store.open(path, seed=shipped_catalog() if seed else None)
     except StoreUnavailable as exc:
         reason = _unopenable(Path(path), exc)
         raise CliFailure(

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from fanbot.answers.context import Asker, Lookups
+from fanbot.calendar_files.catalog import shipped_catalog
 from fanbot.clock import FixedClock
-from fanbot.config import catalog_path
 from fanbot.domain.localtime import parse_instant
 from fanbot.store import Scope, Store
 
@@ -33,7 +33,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 async def store(db_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(db_path, seed=catalog_path())
+    opened = await Store.open(db_path, seed=shipped_catalog())
     yield opened
     await opened.close()
 

@@ -11,11 +11,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from fanbot.calendar_files.catalog import parse_catalog, shipped_catalog
 from fanbot.clock import Clock, FixedClock
 from fanbot.config import catalog_path
+from fanbot.domain.catalog import Catalog
 from fanbot.reminders.dispatcher import Delivered, Dispatcher, Notice, Outcome
 from fanbot.store import Store
-from fanbot.store.catalog_file import Catalog, parse_catalog
 
 
 def weekend(
@@ -117,4 +118,4 @@ async def drive(dispatcher: Dispatcher, clock: FixedClock, until: datetime) -> N
 
 
 async def store_at(path) -> Store:  # type: ignore[no-untyped-def]
-    return await Store.open(path, seed=catalog_path())
+    return await Store.open(path, seed=shipped_catalog())

@@ -6,8 +6,8 @@ import discord
 import pytest
 import simcord
 
+from fanbot.calendar_files.catalog import parse_catalog
 from fanbot.config import catalog_path
-from fanbot.store.catalog_file import parse_catalog
 from tests.bot_world import fields, force_locale, timestamp
 
 

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from fanbot.config import catalog_path
+from fanbot.calendar_files.catalog import shipped_catalog
 from fanbot.domain.model import SessionKind
+from fanbot.domain.reminders import ReminderSetup
 from fanbot.store import Store
-from fanbot.store.reminders import ReminderSetup
 from tests.reminder_world import weekend
 
 
@@ -30,7 +30,7 @@ async def test_a_reminder_added_by_another_process_is_sent_on_time(simcord_env, 
     await env.bot.tree.sync()
     await env.advance_time(60)  # the dispatcher has looked, found nothing, and sleeps its full hour
 
-    other = await Store.open(db_path, seed=catalog_path())
+    other = await Store.open(db_path, seed=shipped_catalog())
     try:
         # Le Mans in January is UTC+1: a race at 01:40 local is 00:40Z; its reminder is due at 00:39Z.
         await other.import_catalog(

@@ -9,8 +9,8 @@ import pytest
 import simcord
 
 from fanbot.domain.localtime import parse_instant
+from fanbot.domain.reminders import Target
 from fanbot.store import Scope
-from fanbot.store.reminders import Target
 from tests.reminder_world import weekend
 
 # Le Mans (Europe/Paris, UTC+1 in January): qualifying 09:00Z, race 13:00Z.

@@ -26,10 +26,11 @@ from fanbot.calendar_files import (
     parse_events_ics,
     session_uid,
 )
+from fanbot.calendar_files.catalog import parse_catalog
+from fanbot.domain.catalog import Catalog, CatalogError, EventRecord
 from fanbot.domain.localtime import from_iso_utc, to_iso_utc
 from fanbot.domain.model import Circuit, Event, EventStatus, Series, Session, SessionKind
 from fanbot.domain.session_time import session_length, window
-from fanbot.store.catalog_file import Catalog, CatalogError, EventRecord, parse_catalog
 
 SEBRING = CircuitInfo(
     key="sebring",

@@ -8,11 +8,12 @@ import pytest
 
 from fanbot.answers.context import Asker, Lookups
 from fanbot.answers.nextrace import next_race
+from fanbot.calendar_files.catalog import CatalogFile, load_catalog_file, parse_catalog, shipped_catalog
 from fanbot.clock import FixedClock
 from fanbot.config import catalog_path
+from fanbot.domain.catalog import CatalogError
 from fanbot.domain.localtime import parse_instant, to_iso_utc
 from fanbot.store import Scope, Store
-from fanbot.store.catalog_file import CatalogError, load_catalog_file, parse_catalog
 from tests.conftest import dump
 
 
@@ -207,9 +208,9 @@ async def test_a_database_seeded_by_an_older_release_gets_the_shipped_catalog_on
         e.pop("aliases", None)
     old_file = db_path.parent / "catalog-of-then.json"
     old_file.write_text(json.dumps(old_raw), encoding="utf-8")
-    old = await Store.open(db_path, seed=old_file, upto_version=5)
+    old = await Store.open(db_path, seed=CatalogFile(old_file), upto_version=5)
     await old.close()
-    upgraded = await Store.open(db_path, seed=catalog_path())
+    upgraded = await Store.open(db_path, seed=shipped_catalog())
     try:
         answer = await next_race(asker_at(upgraded, "2012-10-20T19:30:00Z"))
         assert answer.event is not None and answer.event.key == "alms-2012-petit-le-mans-powered-by-mazda"
@@ -217,7 +218,7 @@ async def test_a_database_seeded_by_an_older_release_gets_the_shipped_catalog_on
         before = await dump(upgraded)
     finally:
         await upgraded.close()
-    again = await Store.open(db_path, seed=catalog_path())  # the same release: nothing to do
+    again = await Store.open(db_path, seed=shipped_catalog())  # the same release: nothing to do
     try:
         assert await dump(again) == before
     finally:

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 import discord
 import pytest
 
-from fanbot.config import catalog_path
+from fanbot.calendar_files.catalog import shipped_catalog
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
+from fanbot.domain.reminders import ReminderSetup, Target
 from fanbot.store import Store
-from fanbot.store.reminders import ReminderSetup, Target
 from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser
 from tests.reminder_world import weekend
 
@@ -85,7 +85,7 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 
 async def prepare_reminder(db: Path, due_in: timedelta) -> None:
     """A guild event whose race reminder (1 minute ahead) falls due ``due_in`` from now."""
-    store = await Store.open(db, seed=catalog_path())
+    store = await Store.open(db, seed=shipped_catalog())
     try:
         await store.import_catalog(
             weekend("e2e-race", [("race", "2030-01-01", "12:00")], name="E2E 6 Hours"), guild_id=GUILD_ID

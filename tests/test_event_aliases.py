@@ -6,9 +6,10 @@ import json
 import pytest
 
 from fanbot.answers.errors import NotFound
+from fanbot.calendar_files.catalog import parse_catalog
 from fanbot.config import catalog_path
+from fanbot.domain.catalog import CatalogError
 from fanbot.store import Scope
-from fanbot.store.catalog_file import CatalogError, parse_catalog
 
 
 def _catalog_with(event: dict) -> dict:

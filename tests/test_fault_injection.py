@@ -29,11 +29,11 @@ import discord
 import pytest
 
 from fanbot.bot.courier import RestBudget
-from fanbot.config import catalog_path
+from fanbot.calendar_files.catalog import shipped_catalog
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
+from fanbot.domain.reminders import ReminderSetup, Target
 from fanbot.store import Store
-from fanbot.store.reminders import ReminderSetup, Target
 from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser, RequestRecord
 from tests.reminder_world import weekend
 
@@ -99,7 +99,7 @@ async def place_race_reminder(
     db: Path, guilds: list[FakeGuild], channels: list[FakeChannel], due_in: float
 ) -> None:
     """A catalog race whose 1-minute reminder falls due ``due_in`` s from now for every guild."""
-    store = await Store.open(db, seed=catalog_path())
+    store = await Store.open(db, seed=shipped_catalog())
     try:
         await store.import_catalog(
             weekend("burst-race", [("race", "2030-01-01", "12:00")], name="Burst 6 Hours")
@@ -237,7 +237,7 @@ async def lock_world(fake, tmp_path) -> AsyncIterator[LockWorld]:
     )
     guild.add_member(fan)
     db = tmp_path / "fanbot.sqlite3"
-    store = await Store.open(db, seed=catalog_path())
+    store = await Store.open(db, seed=shipped_catalog())
     try:  # a race still to come, for /remindme
         day = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()
         await store.import_catalog(

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from fanbot.calendar_files import HEADER_LINE
+from fanbot.calendar_files.catalog import parse_catalog
 from fanbot.cli import main
+from fanbot.domain.catalog import CatalogError
 from fanbot.i18n import translator
-from fanbot.store.catalog_file import CatalogError, parse_catalog
 from tests.bot_world import force_locale
 from tests.moderation_world import make_mods
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from fanbot.calendar_files import HEADER_LINE
+from fanbot.calendar_files.catalog import load_catalog_file, parse_catalog
 from fanbot.cli import main
 from fanbot.config import catalog_path
+from fanbot.domain.catalog import CatalogError
 from fanbot.store import Store
-from fanbot.store.catalog_file import CatalogError, load_catalog_file, parse_catalog
 from tests.conftest import dump
 
 GUILD = 1_200_000_000_000_000_001

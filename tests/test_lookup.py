@@ -3,7 +3,8 @@
 import pytest
 
 from fanbot.answers.errors import Ambiguous, NotFound
-from fanbot.answers.lookup import NameIndex, fold, fold_name
+from fanbot.answers.lookup import NameIndex, fold_name
+from fanbot.domain.folding import fold
 
 
 def test_fold_drops_case_accents_and_punctuation():
@@ -66,9 +67,9 @@ async def test_a_typed_number_is_a_name_not_a_row_id(asker, typed):
 async def test_names_imported_by_another_process_are_found_without_a_restart(asker, db_path):
     import json
 
+    from fanbot.calendar_files.catalog import parse_catalog
     from fanbot.config import catalog_path
     from fanbot.store import Store
-    from fanbot.store.catalog_file import parse_catalog
 
     ask = asker("2026-11-25T00:00:00Z")
     with pytest.raises(NotFound):
@@ -145,8 +146,8 @@ async def test_a_name_without_a_year_means_the_edition_nearest_now(asker, typed,
 async def test_an_edition_more_than_a_year_away_is_not_the_nearest_the_last_one_is(store, asker):
     import json
 
+    from fanbot.calendar_files.catalog import parse_catalog
     from fanbot.config import catalog_path
-    from fanbot.store.catalog_file import parse_catalog
 
     raw = json.loads(catalog_path().read_text(encoding="utf-8"))
     raw["events"] = [

@@ -13,8 +13,8 @@ import pytest
 import simcord
 
 from fanbot.bot.permissions import NotInGuild, require_moderator
+from fanbot.calendar_files.catalog import parse_catalog
 from fanbot.config import catalog_path
-from fanbot.store.catalog_file import parse_catalog
 from tests.conftest import dump
 from tests.moderation_world import MODERATOR_COMMANDS, SPA_CSV, make_mods
 

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from fanbot.calendar_files.catalog import parse_catalog, shipped_catalog
 from fanbot.config import catalog_path
+from fanbot.domain.catalog import CatalogError, SessionRecord
 from fanbot.store import Scope, Store
-from fanbot.store.catalog_file import CatalogError, SessionRecord, parse_catalog
 from fanbot.store.editing import EventWrite, NotOwned, StaleVersion
 from tests.conftest import dump
 
@@ -100,7 +101,7 @@ async def test_a_dry_run_counts_the_changes_and_rolls_them_back(store):
 
 
 async def test_guild_copies_made_before_version_4_are_folded_into_the_shared_circuit(db_path):
-    old = await Store.open(db_path, seed=catalog_path(), upto_version=3)
+    old = await Store.open(db_path, seed=shipped_catalog(), upto_version=3)
     # What the version-3 importer did with a guild file naming la-sarthe: a guild copy.
     await old._db.execute(
         "INSERT INTO circuits (guild_id, key, name, timezone) VALUES (?, 'la-sarthe', 'Copy', 'Europe/Paris')",

@@ -10,10 +10,10 @@ import pytest
 from fanbot.clock import FixedClock
 from fanbot.domain.localtime import parse_instant, utc_to_local
 from fanbot.domain.model import SessionKind
+from fanbot.domain.reminders import DeliveryKey, ReminderSetup, Target
 from fanbot.reminders.dispatcher import Dispatcher, Shards, TargetGone, TryLater
 from fanbot.reminders.planner import DEFAULT_KINDS, delivery_nonce
 from fanbot.store import Scope
-from fanbot.store.reminders import DeliveryKey, ReminderSetup, Target
 from tests.reminder_world import RunningClock, StandInDiscord, drive, store_at, weekend
 
 GUILD = 1 << 22  # shard 1 of 2

@@ -6,6 +6,7 @@ import pytest
 
 from fanbot.domain.localtime import parse_instant
 from fanbot.domain.model import SessionKind
+from fanbot.domain.reminders import Delivery, DeliveryKey, FanRequest, ReminderSetup, SessionSlot, Target
 from fanbot.reminders.planner import (
     GREEN_FLAG_GRACE,
     LeadError,
@@ -15,7 +16,6 @@ from fanbot.reminders.planner import (
     plan,
     wanted_reminders,
 )
-from fanbot.store.reminders import Delivery, DeliveryKey, FanRequest, ReminderSetup, SessionSlot, Target
 
 START = parse_instant("2027-06-13T14:00:00Z")
 SINCE = parse_instant("2027-01-01T00:00:00Z")

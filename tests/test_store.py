@@ -6,10 +6,10 @@ import json
 import aiosqlite
 import pytest
 
+from fanbot.calendar_files.catalog import parse_catalog, shipped_catalog
 from fanbot.config import catalog_path
 from fanbot.domain.localtime import parse_instant
 from fanbot.store import Scope, Store
-from fanbot.store.catalog_file import parse_catalog
 from fanbot.store.database import migrations
 
 
@@ -137,7 +137,7 @@ async def test_two_processes_starting_on_a_new_file_at_once_both_succeed(db_path
     import asyncio
 
     first, second = await asyncio.gather(
-        Store.open(db_path, seed=catalog_path()), Store.open(db_path, seed=catalog_path())
+        Store.open(db_path, seed=shipped_catalog()), Store.open(db_path, seed=shipped_catalog())
     )
     try:
         assert await first.schema_version() == await second.schema_version() == max(v for v, _ in migrations())

@@ -15,10 +15,10 @@ import pytest
 from fanbot.answers.calendar import event_is_done
 from fanbot.answers.nextrace import next_race
 from fanbot.answers.people import circuit, lineup
+from fanbot.calendar_files.catalog import parse_catalog
 from fanbot.config import catalog_path
 from fanbot.domain.model import EventStatus
 from fanbot.store import Scope, Store
-from fanbot.store.catalog_file import parse_catalog
 from fanbot.store.database import BUSY_TIMEOUT_MS, StoreBusy
 
 GUILD = 4242

@@ -28,7 +28,7 @@ from fanbot.domain.localtime import (
 )
 
 ZONES = ["Europe/Paris", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC"]
-# The years the catalog accepts (MIN_YEAR..MAX_YEAR in fanbot.store.catalog_file).
+# The years the catalog accepts (MIN_YEAR..MAX_YEAR in fanbot.calendar_files.catalog).
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 zones = st.sampled_from(ZONES)

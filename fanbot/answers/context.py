@@ -16,8 +16,7 @@ from fanbot.clock import Clock
 from fanbot.domain.model import Circuit, Entry, Event, EventStatus, Series
 from fanbot.domain.session_time import session_window
 from fanbot.i18n import SUPPORTED, country_name
-from fanbot.store import Scope, Store
-from fanbot.store.database import CalendarRow
+from fanbot.store import CalendarRow, Scope, Store
 
 # Per-guild indexes hold only a guild's own names (the catalog's index is shared),
 # so every guild of a large bot fits.

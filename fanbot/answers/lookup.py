@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 import re
-import unicodedata
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
@@ -28,7 +27,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Generic, TypeVar, overload
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, process
+
+from fanbot.domain.folding import fold
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -71,27 +72,6 @@ WEIGH_DEPTH = 100
 TIE_MARGIN = 2.0
 # Alternatives a "which one?" answer offers at most.
 MAX_ALTERNATIVES = 10
-
-
-class _CombiningMarks(dict[int, int | None]):
-    """A ``str.translate`` table that drops combining marks (accents, once decomposed):
-    each character is looked up once, then translate runs in C."""
-
-    def __missing__(self, codepoint: int) -> int | None:
-        kept = None if unicodedata.combining(chr(codepoint)) else codepoint
-        self[codepoint] = kept
-        return kept
-
-
-_WITHOUT_MARKS = _CombiningMarks()
-
-
-def fold(text: str) -> str:
-    """Lowercase, accents removed, punctuation to spaces: 'São Paulo' -> 'sao paulo'."""
-    if text.isascii():  # most names: nothing to decompose, and ten times faster
-        return str(utils.default_process(text))
-    decomposed = unicodedata.normalize("NFKD", text)
-    return str(utils.default_process(decomposed.translate(_WITHOUT_MARKS)))
 
 
 # Words fans write differently for the same thing, in English and French, once folded: the

@@ -24,7 +24,7 @@ import pytz
 
 from fanbot.answers.context import Asker, chosen_id
 from fanbot.answers.errors import WHAT_CIRCUIT, WHAT_EVENT, WHAT_SERIES, AnswerError, NotFound
-from fanbot.answers.lookup import MATCH_SCORE, NameIndex, fold, fold_name
+from fanbot.answers.lookup import MATCH_SCORE, NameIndex, fold_name
 from fanbot.calendar_files import (
     HEADER_LINE,
     KnownCalendar,
@@ -33,7 +33,43 @@ from fanbot.calendar_files import (
     parse_events_csv,
     parse_events_ics,
 )
-from fanbot.calendar_files._build import slug
+from fanbot.calendar_files.build import slug
+from fanbot.calendar_files.catalog import NESTED_TOO_DEEPLY, parse_catalog
+from fanbot.domain.catalog import (
+    Catalog,
+    CatalogError,
+    CircuitRecord,
+    EntryRecord,
+    Problem,
+    ResultRecord,
+    SessionRecord,
+    render_problem,
+    session_timing,
+)
+from fanbot.domain.folding import fold
+from fanbot.domain.labels import SESSION_KIND
+from fanbot.domain.limits import (
+    FAR_AHEAD,
+    IMPORT_MAX_BYTES,
+    LONG_AGO,
+    MAX_ALIAS,
+    MAX_ALIASES,
+    MAX_CAR,
+    MAX_CIRCUIT_NAME,
+    MAX_CLASS,
+    MAX_DESCRIPTION,
+    MAX_DRIVER,
+    MAX_DRIVERS,
+    MAX_DURATION,
+    MAX_EVENT_NAME,
+    MAX_LENGTH_TEXT,
+    MAX_NOTES,
+    MAX_NUMBER,
+    MAX_PLACE,
+    MAX_SESSIONS,
+    MAX_TEAM,
+    MAX_URL,
+)
 from fanbot.domain.localtime import (
     AmbiguousLocalTime,
     LocalTimeError,
@@ -45,61 +81,12 @@ from fanbot.domain.localtime import (
     utc_to_local,
 )
 from fanbot.domain.model import Circuit, Entry, Event, EventStatus, Result, Series, Session, SessionKind
-from fanbot.domain.session_time import MAX_MINUTES
 from fanbot.i18n import N_, Translate
-from fanbot.store import Scope, Store
-from fanbot.store.catalog_file import (
-    NESTED_TOO_DEEPLY,
-    Catalog,
-    CatalogError,
-    CircuitRecord,
-    EntryRecord,
-    Problem,
-    ResultRecord,
-    SessionRecord,
-    parse_catalog,
-    render_problem,
-    session_timing,
-)
-from fanbot.store.editing import AuditEntry, DuplicateKey, EventWrite, NotOwned, StaleVersion
-
-# ---------------------------------------------------------------------------- limits
-# Chosen so that every answer built from them stays inside Discord's embed limits
-# (an entry line under 1,024 characters, an event name in a 256-character title).
-MAX_EVENT_NAME = 100
-MAX_LENGTH_TEXT = 60
-MAX_URL = 500
-MAX_NUMBER = 8
-MAX_CLASS = 40
-MAX_TEAM = 100
-MAX_CAR = 100
-MAX_DRIVER = 60
-MAX_DRIVERS = 8
-MAX_DESCRIPTION = 300
-MAX_NOTES = 200
-MAX_CIRCUIT_NAME = 100
-MAX_PLACE = 100
-MAX_ALIAS = 60
-MAX_ALIASES = 10
-MAX_DURATION = MAX_MINUTES
-# A race weekend has a handful of sessions; the cap keeps a preview inside one embed.
-MAX_SESSIONS = 20
-IMPORT_MAX_BYTES = 1_000_000
-# A date further than this from now is probably a typo in the year: the preview says so.
-FAR_AHEAD = timedelta(days=3 * 365)
-LONG_AGO = timedelta(days=365)
+from fanbot.store import AuditEntry, DuplicateKey, EventWrite, NotOwned, Scope, StaleVersion, Store
 
 # Typed in an optional text option to empty it.
 CLEAR_WORDS = {"-", "none", "aucun", "aucune"}
 
-SESSION_KIND = {
-    SessionKind.PRACTICE: N_("Practice"),
-    SessionKind.QUALIFYING: N_("Qualifying"),
-    SessionKind.HYPERPOLE: N_("Hyperpole"),
-    SessionKind.WARMUP: N_("Warm-up"),
-    SessionKind.RACE: N_("Race"),
-    SessionKind.OTHER: N_("Session"),
-}
 # Sessions that decide the grid: the race may not come before them.
 GRID_KINDS = (SessionKind.QUALIFYING, SessionKind.HYPERPOLE)
 

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from fanbot.answers.context import Asker, one_of
 from fanbot.answers.errors import WHAT_CLASS, WHAT_TEAM, Ambiguous
-from fanbot.answers.lookup import NameIndex, fold, fold_name
+from fanbot.answers.lookup import NameIndex, fold_name
+from fanbot.domain.folding import fold
 from fanbot.domain.localtime import utc_to_local
 from fanbot.domain.model import Circuit, Entry, Event
 

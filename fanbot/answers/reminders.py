@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from fanbot.answers.context import Asker
 from fanbot.answers.errors import OPTION_BEFORE, WHAT_SERIES, AnswerError, BadOption, NotFound
 from fanbot.domain.model import Event, Session
+from fanbot.domain.reminders import FanRequest, ReminderSetup, Target
 from fanbot.i18n import N_
 from fanbot.reminders import planner
 from fanbot.reminders.planner import LeadError
 from fanbot.store import Scope, Store
-from fanbot.store.reminders import FanRequest, ReminderSetup, Target
 
 # How far ahead /reminders status looks for the next reminders.
 STATUS_HORIZON = timedelta(days=400)

@@ -20,8 +20,9 @@ from fanbot.answers.nextrace import next_race
 from fanbot.bot.replies import NO_MENTIONS
 from fanbot.bot.translator import PoTranslator
 from fanbot.bot.tree import FanTree
+from fanbot.calendar_files.catalog import shipped_catalog
 from fanbot.clock import Clock
-from fanbot.config import Settings, catalog_path
+from fanbot.config import Settings
 from fanbot.domain.model import Event
 from fanbot.domain.session_time import SessionState
 from fanbot.i18n import translator
@@ -86,7 +87,7 @@ class FanBot(commands.Bot):
         return self._lookups
 
     async def setup_hook(self) -> None:
-        self._store = await Store.open(self.database, seed=catalog_path())
+        self._store = await Store.open(self.database, seed=shipped_catalog())
         self._lookups = Lookups(self._store)
         await self.tree.set_translator(PoTranslator())
         from fanbot.bot.cogs.fan import FanCog

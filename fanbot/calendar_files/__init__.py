@@ -12,7 +12,7 @@ The CSV header (one row per session; columns in any order)::
 docs/calendar-files.md describes both formats for moderators.
 """
 
-from fanbot.calendar_files._build import DERIVED_KEY_PREFIX, derived_event_key
+from fanbot.calendar_files.build import DERIVED_KEY_PREFIX, derived_event_key
 from fanbot.calendar_files.csv_import import HEADER, HEADER_LINE, parse_events_csv
 from fanbot.calendar_files.ics_export import events_to_ics, session_uid
 from fanbot.calendar_files.ics_import import parse_events_ics

@@ -8,7 +8,7 @@ from typing import Any
 
 from icalendar import vText, vUnknown
 
-from fanbot.domain.model import SessionKind
+from fanbot.domain.labels import SESSION_KIND
 
 PRODID = "-//fanbot//fanbot race calendar//EN"
 
@@ -30,14 +30,8 @@ X_SESSION_NOTES = "X-FANBOT-SESSION-NOTES"
 X_SCOPE = "X-FANBOT-SCOPE"
 CATALOG_SCOPE = "catalog"
 
-KIND_LABEL = {
-    SessionKind.PRACTICE: "Practice",
-    SessionKind.QUALIFYING: "Qualifying",
-    SessionKind.HYPERPOLE: "Hyperpole",
-    SessionKind.WARMUP: "Warm-up",
-    SessionKind.RACE: "Race",
-    SessionKind.OTHER: "Session",
-}
+# Calendar files are written in English: the labels' message ids are the English words.
+KIND_LABEL = SESSION_KIND
 
 _ESCAPED = re.compile(r"\\([\\;,nN])")
 

@@ -19,7 +19,7 @@ from datetime import date, time
 
 import pytz
 
-from fanbot.calendar_files._build import (
+from fanbot.calendar_files.build import (
     Builder,
     EventFields,
     SessionDraft,
@@ -31,11 +31,13 @@ from fanbot.calendar_files._build import (
     derived_event_key,
     local_instant,
 )
-from fanbot.calendar_files.known import DID_YOU_MEAN, KnownCalendar, Names, fold
+from fanbot.calendar_files.known import DID_YOU_MEAN, KnownCalendar, Names
+from fanbot.domain.catalog import Catalog, CatalogError, Problem
+from fanbot.domain.folding import fold_words
+from fanbot.domain.limits import MAX_CIRCUIT_TEXT, MAX_SERIES_TEXT, MAX_YEAR, MAX_ZONE_TEXT, MIN_YEAR
 from fanbot.domain.localtime import is_known_zone
 from fanbot.domain.model import SessionKind
 from fanbot.i18n import N_
-from fanbot.store.catalog_file import MAX_YEAR, MIN_YEAR, Catalog, CatalogError, Problem
 
 HEADER = (
     "series",
@@ -54,9 +56,6 @@ HEADER = (
 HEADER_LINE = ",".join(HEADER)
 # Words people write for "not announced yet" in the time column.
 TBA_WORDS = {"", "tba", "tbc", "tbd"}
-MAX_CIRCUIT_TEXT = 120
-MAX_SERIES_TEXT = 16
-MAX_ZONE_TEXT = 64
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DAY_FIRST_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -139,7 +138,7 @@ def parse_events_csv(text: str, known: KnownCalendar, *, source: str = "file.csv
 
 
 def _read_header(row: list[str], source: str) -> list[str]:
-    columns = [fold(c).replace(" ", "_") for c in row]
+    columns = [fold_words(c).replace(" ", "_") for c in row]
     problems: list[str] = []
     missing = [c for c in HEADER if c not in columns]
     extra = [c for c in columns if c not in HEADER]
@@ -301,7 +300,7 @@ def _whole(text: str) -> int | None:
 
 def _kind(text: str, bad: _Bad) -> SessionKind | None:
     # "Warm-up" and "Warm up" are how people write it; the stored kind is "warmup".
-    wanted = fold(text).replace(" ", "")
+    wanted = fold_words(text).replace(" ", "")
     for kind in SessionKind:
         if kind.value == wanted:
             return kind

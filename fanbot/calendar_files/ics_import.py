@@ -14,18 +14,6 @@ from typing import Any
 
 from icalendar import Calendar, Component
 
-from fanbot.calendar_files._build import (
-    Builder,
-    EventFields,
-    SessionDraft,
-    check_duration,
-    check_event_name,
-    check_key,
-    check_season,
-    check_url,
-    derived_event_key,
-    local_instant,
-)
 from fanbot.calendar_files._ics import (
     CATALOG_SCOPE,
     KIND_LABEL,
@@ -43,17 +31,28 @@ from fanbot.calendar_files._ics import (
     X_WATCH_URL,
     read_text,
 )
+from fanbot.calendar_files.build import (
+    Builder,
+    EventFields,
+    SessionDraft,
+    check_duration,
+    check_event_name,
+    check_key,
+    check_season,
+    check_url,
+    derived_event_key,
+    local_instant,
+)
 from fanbot.calendar_files.known import CircuitInfo, KnownCalendar, Names
+from fanbot.domain.catalog import Catalog, CatalogError, Problem
+from fanbot.domain.limits import MAX_DURATION, MAX_LOCATION, MAX_YEAR, MIN_YEAR
 from fanbot.domain.localtime import is_known_zone
 from fanbot.domain.localtime import zone as pytz_zone
 from fanbot.domain.model import EventStatus, SessionKind
-from fanbot.domain.session_time import MAX_MINUTES
 from fanbot.i18n import N_
-from fanbot.store.catalog_file import MAX_YEAR, MIN_YEAR, Catalog, CatalogError, Problem
 
 # The properties a broken value of which stops us; others (ATTENDEE, ...) are not read.
 USED = ("UID", "DTSTART", "DTEND", "DURATION", "SUMMARY", "LOCATION", "URL", "STATUS")
-MAX_LOCATION = 300
 
 
 def parse_events_ics(
@@ -220,7 +219,7 @@ class _Reader:
                     Problem(
                         N_("{value} is not a number of minutes from 1 to {limit}"),
                         value=repr(duration_text),
-                        limit=MAX_MINUTES,
+                        limit=MAX_DURATION,
                     ),
                 )
                 duration = None

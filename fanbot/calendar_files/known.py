@@ -8,15 +8,14 @@ be named by key, name or alias, in any case and with or without accents.
 from __future__ import annotations
 
 import difflib
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
+from fanbot.domain.catalog import CircuitRecord, Problem
+from fanbot.domain.folding import fold_words
 from fanbot.domain.model import Circuit, Series
 from fanbot.i18n import N_
-from fanbot.store.catalog_file import CircuitRecord, Problem
 
 
 @dataclass(frozen=True)
@@ -93,16 +92,9 @@ class KnownCalendar:
         )
 
 
-def fold(text: str) -> str:
-    """Lowercase, accents removed, punctuation as single spaces: 'Circuit de la Sarthe!' -> ..."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.split(r"[^0-9a-z]+", plain)).strip()
-
-
 def _closest(wanted: str, labels: Mapping[str, str]) -> str | None:
     """The label whose folded form is closest to ``wanted``, if any is close enough."""
-    match = difflib.get_close_matches(fold(wanted), list(labels), n=1, cutoff=0.6)
+    match = difflib.get_close_matches(fold_words(wanted), list(labels), n=1, cutoff=0.6)
     return labels[match[0]] if match else None
 
 
@@ -115,7 +107,7 @@ class Names:
 
     def __init__(self, known: KnownCalendar) -> None:
         self.known = known
-        self._series = {fold(code): code for code in known.series}
+        self._series = {fold_words(code): code for code in known.series}
         # Folded name -> circuit keys; a name two circuits share is reported, not guessed.
         self._circuits: dict[str, set[str]] = {}
         # Folded name -> the name as written, for "did you mean".
@@ -123,14 +115,14 @@ class Names:
         for info in known.circuits.values():
             # Names before the key, so suggestions read as people write them.
             for name in (info.name, *info.aliases, info.key):
-                folded = fold(name)
+                folded = fold_words(name)
                 if folded:
                     self._circuits.setdefault(folded, set()).add(info.key)
                     self._circuit_labels.setdefault(folded, name)
 
     def series(self, text: str) -> tuple[str | None, str | None]:
         """(code, None) or (None, problem)."""
-        code = self._series.get(fold(text))
+        code = self._series.get(fold_words(text))
         if code is not None:
             return code, None
         known = ", ".join(sorted(self.known.series)) or Problem(N_("none yet"))
@@ -145,7 +137,7 @@ class Names:
 
     def circuit(self, text: str) -> tuple[CircuitInfo | None, str | None]:
         """(circuit, None) or (None, problem) for a key, name or alias."""
-        keys = self._circuits.get(fold(text), set())
+        keys = self._circuits.get(fold_words(text), set())
         if len(keys) == 1:
             return self.known.circuits[next(iter(keys))], None
         if len(keys) > 1:
@@ -177,9 +169,9 @@ class Names:
         if found is not None or (problem and "more than one" in problem):
             return found, problem
         for part in text.split(","):
-            if fold(part) in self._circuits:
+            if fold_words(part) in self._circuits:
                 return self.circuit(part)
-        padded = f" {fold(text)} "
+        padded = f" {fold_words(text)} "
         inside = [name for name in self._circuits if len(name) >= 4 and f" {name} " in padded]
         if inside:
             return self.circuit(self._circuit_labels[max(inside, key=len)])

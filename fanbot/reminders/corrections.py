@@ -17,10 +17,10 @@ import discord
 from discord.utils import format_dt
 
 from fanbot.domain.model import Event, EventStatus, Session
+from fanbot.domain.reminders import Target
 from fanbot.i18n import Translate, pick_locale, translator
 from fanbot.render.words import kind_label
 from fanbot.store import Store
-from fanbot.store.reminders import Target
 
 if TYPE_CHECKING:
     from fanbot.bot.app import FanBot

@@ -32,11 +32,10 @@ from typing import Protocol
 
 from fanbot.clock import Clock
 from fanbot.domain.model import Event, Session
+from fanbot.domain.reminders import Claim, DeliveryKey, FanRequest, ReminderSetup, Target
 from fanbot.reminders import planner
 from fanbot.reminders.planner import Wanted
-from fanbot.store import Scope, Store
-from fanbot.store.database import StoreBusy
-from fanbot.store.reminders import Claim, DeliveryKey, FanRequest, ReminderSetup, Target
+from fanbot.store import Scope, Store, StoreBusy
 
 log = logging.getLogger(__name__)
 

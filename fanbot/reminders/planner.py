@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
-from fanbot.i18n import N_
-from fanbot.store.reminders import (
+from fanbot.domain.reminders import (
     Delivery,
     DeliveryKey,
     FanRequest,
@@ -24,6 +23,7 @@ from fanbot.store.reminders import (
     SessionSlot,
     Target,
 )
+from fanbot.i18n import N_
 
 DEFAULT_LEADS = (60,)
 DEFAULT_KINDS = (SessionKind.QUALIFYING, SessionKind.RACE)

@@ -18,13 +18,13 @@ from fanbot.answers.calendar import RaceCard, Schedule, ScheduleRow
 from fanbot.answers.nextrace import NextRace
 from fanbot.answers.people import CircuitCard, DriverCard, Lineup
 from fanbot.answers.timing import SessionStatus, session_status
+from fanbot.domain.labels import STATUS_SHOUTED
 from fanbot.domain.localtime import local_to_utc
 from fanbot.domain.model import Entry, Event, EventStatus, Session
 from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate, format_day
 from fanbot.render.states import row_state, status_note, unknown_time
 from fanbot.render.words import (
-    STATUS,
     appearance_line,
     car_number,
     edition_words,
@@ -141,7 +141,7 @@ def _heading_lines(event: Event, tr: Translate) -> list[str]:
     if event.length:
         lines.append(tr("Length: {length}", length=length_words(event.length, tr)))
     if event.status is not EventStatus.SCHEDULED:
-        lines.append(f"**{tr(STATUS[event.status])}**")
+        lines.append(f"**{tr(STATUS_SHOUTED[event.status])}**")
     return lines
 
 
@@ -226,7 +226,7 @@ def schedule_pages(answer: Schedule, tr: Translate, locale: str) -> list[discord
         e = row.event
         day = race_day_stamp(row) or tr("date TBA")
         series = "" if answer.series else f"{e.series.code} · "
-        status = "" if e.status is EventStatus.SCHEDULED else f" **{tr(STATUS[e.status])}**"
+        status = "" if e.status is EventStatus.SCHEDULED else f" **{tr(STATUS_SHOUTED[e.status])}**"
         mark = "✅" if row.done else "▶️" if row.under_way or row.possibly_under_way else "🏁"
         words = row_state(row, tr)
         done = "" if words is None else f" — {words}" if row.done else f" — **{words}**"

@@ -10,12 +10,12 @@ from fanbot.answers.errors import Ambiguous
 from fanbot.answers.nextrace import NextRace
 from fanbot.answers.people import CircuitCard, DriverCard, Lineup
 from fanbot.answers.timing import SessionStatus
+from fanbot.domain.labels import STATUS_SHOUTED
 from fanbot.domain.model import Entry, Event, EventStatus, Session
 from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate, format_day, format_local, translator
 from fanbot.render.states import row_state, status_note, unknown_time
 from fanbot.render.words import (
-    STATUS,
     appearance_line,
     car_number,
     countdown,
@@ -77,7 +77,7 @@ def event_heading(event: Event, style: TextStyle) -> list[str]:
     tr = style.tr
     lines = [f"{event.display_name} ({event.series.code})"]
     if event.status is not EventStatus.SCHEDULED:
-        lines[0] += f" — {tr(STATUS[event.status])}"
+        lines[0] += f" — {tr(STATUS_SHOUTED[event.status])}"
     circuit = event.circuit
     where = place(circuit, tr)
     lines.append(tr("Circuit: {name}", name=circuit.name) + (f" ({where})" if where else ""))
@@ -158,7 +158,7 @@ def render_schedule(answer: Schedule, style: TextStyle) -> str:
     for row in answer.rows:
         e = row.event
         mark = "✓" if row.done else "▶" if row.under_way or row.possibly_under_way else "•"
-        status = "" if e.status is EventStatus.SCHEDULED else f" [{tr(STATUS[e.status])}]"
+        status = "" if e.status is EventStatus.SCHEDULED else f" [{tr(STATUS_SHOUTED[e.status])}]"
         series = "" if answer.series else f"{e.series.code} · "
         words = row_state(row, tr)
         state = f" — {words}" if words else ""

@@ -9,23 +9,9 @@ from datetime import datetime
 from babel import Locale as BabelLocale
 
 from fanbot.answers.people import Appearance
-from fanbot.domain.model import Circuit, Entry, EventStatus, SessionKind
-from fanbot.i18n import DEFAULT, N_, Translate, country_name, normalize_locale
-
-SESSION_KIND = {
-    SessionKind.PRACTICE: N_("Practice"),
-    SessionKind.QUALIFYING: N_("Qualifying"),
-    SessionKind.HYPERPOLE: N_("Hyperpole"),
-    SessionKind.WARMUP: N_("Warm-up"),
-    SessionKind.RACE: N_("Race"),
-    SessionKind.OTHER: N_("Session"),
-}
-
-STATUS = {
-    EventStatus.SCHEDULED: N_("scheduled"),
-    EventStatus.POSTPONED: N_("POSTPONED"),
-    EventStatus.CANCELLED: N_("CANCELLED"),
-}
+from fanbot.domain.labels import SESSION_KIND
+from fanbot.domain.model import Circuit, Entry, SessionKind
+from fanbot.i18n import DEFAULT, Translate, country_name, normalize_locale
 
 
 def kind_label(kind: SessionKind, tr: Translate) -> str:

@@ -1,5 +1,32 @@
-"""The SQLite store: the only place in fanbot that holds SQL."""
+"""The SQLite store: the only place in fanbot that holds SQL.
 
-from fanbot.store.database import ImportSummary, Scope, Store
+Layers above import from this package, never from its modules: what is listed here
+is the store's interface, which the PostgreSQL backend will implement too.
+"""
 
-__all__ = ["ImportSummary", "Scope", "Store"]
+from fanbot.store.database import (
+    CalendarRow,
+    CatalogSource,
+    ImportSummary,
+    Scope,
+    Store,
+    StoreBusy,
+    StoreUnavailable,
+)
+from fanbot.store.editing import AuditEntry, DuplicateKey, EditRefused, EventWrite, NotOwned, StaleVersion
+
+__all__ = [
+    "AuditEntry",
+    "CalendarRow",
+    "CatalogSource",
+    "DuplicateKey",
+    "EditRefused",
+    "EventWrite",
+    "ImportSummary",
+    "NotOwned",
+    "Scope",
+    "StaleVersion",
+    "Store",
+    "StoreBusy",
+    "StoreUnavailable",
+]

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import aiosqlite
 
+from fanbot.domain.catalog import Catalog, CatalogError, EventRecord
 from fanbot.domain.localtime import from_iso_utc, to_iso_utc
 from fanbot.domain.model import (
     Circuit,
@@ -34,7 +35,6 @@ from fanbot.domain.model import (
     SessionKind,
 )
 from fanbot.domain.session_time import MAX_MINUTES
-from fanbot.store.catalog_file import Catalog, CatalogError, EventRecord, load_catalog_file
 from fanbot.store.editing import Editing, put_sessions, recompute_session_ends
 from fanbot.store.reminders import Reminders, stored_instant
 
@@ -128,6 +128,15 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+class CatalogSource(Protocol):
+    """Where the shipped catalog comes from (``calendar_files.catalog.CatalogFile``): the
+    store keeps its digest and parses it only when it changed, without knowing the format."""
+
+    def read(self) -> bytes: ...
+
+    def parse(self, data: bytes) -> Catalog: ...
+
+
 class StoreBusy(RuntimeError):
     """Another process held the database's write lock longer than a write could wait:
     nothing was written, and asking again once it is done will work."""
@@ -187,12 +196,12 @@ class Store:
 
     @classmethod
     async def open(
-        cls, path: str | Path, *, seed: Path | None = None, upto_version: int | None = None
+        cls, path: str | Path, *, seed: CatalogSource | None = None, upto_version: int | None = None
     ) -> Store:
         """Open (creating if needed) and migrate the database at ``path``.
 
-        ``seed`` is a catalog file imported when the catalog is empty (first
-        start). ``upto_version`` stops migrations early: for upgrade tests only.
+        ``seed`` is the catalog imported when the catalog is empty (first
+        start) and again whenever it changed. ``upto_version`` stops migrations early: for upgrade tests only.
         Raises ``StoreUnavailable`` when the file cannot be opened as a database.
         """
         connecting = aiosqlite.connect(str(path), isolation_level=None)
@@ -229,12 +238,13 @@ class Store:
             raise
         return store
 
-    async def _seed(self, seed: Path, *, track: bool) -> None:
+    async def _seed(self, seed: CatalogSource, *, track: bool) -> None:
         """Import the shipped catalog into a new database, and again whenever the shipped
         file has changed since (an upgrade: its corrections and new fields must reach a bot
         that was seeded long ago). The import is idempotent; the file's digest, kept in
         ``store_meta``, spares checking and importing it on every start."""
-        digest = hashlib.sha256(await asyncio.to_thread(seed.read_bytes)).hexdigest()
+        data = await asyncio.to_thread(seed.read)
+        digest = hashlib.sha256(data).hexdigest()
         empty = await self._catalog_is_empty()
         if track and not empty:
             rows = await self._rows("SELECT value FROM store_meta WHERE key = 'seed_sha256'")
@@ -242,7 +252,7 @@ class Store:
                 return
         elif not empty:
             return
-        summary = await self.import_catalog(load_catalog_file(seed))
+        summary = await self.import_catalog(seed.parse(data))
         log.info("%s %s from %s: %s", "seeded" if empty else "updated", self.path, seed, summary.describe())
         if track:
             async with self._write(names="none") as db:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
+from fanbot.domain.catalog import Catalog, CircuitRecord, EntryRecord, ResultRecord, SessionRecord
 from fanbot.domain.localtime import from_iso_utc, to_iso_utc
 from fanbot.domain.session_time import session_length, window
-from fanbot.store.catalog_file import Catalog, CircuitRecord, EntryRecord, ResultRecord, SessionRecord
 
 if TYPE_CHECKING:
     from fanbot.store.database import ImportSummary, Store

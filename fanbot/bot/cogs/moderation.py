@@ -34,6 +34,8 @@ from fanbot.answers.errors import AnswerError
 from fanbot.bot.permissions import is_moderator, require_moderator
 from fanbot.bot.replies import NO_MENTIONS, send, send_pages, within_deadline
 from fanbot.bot.tree import interaction_translator
+from fanbot.domain.labels import SESSION_KIND, STATUS_IN_SENTENCE, STATUS_SHOUTED
+from fanbot.domain.limits import IMPORT_MAX_BYTES
 from fanbot.domain.model import Event, EventStatus, Session, SessionKind
 from fanbot.i18n import N_, Translate, format_day, format_local, pick_locale
 from fanbot.render.embed import COLOUR, Pages, clip, page_label
@@ -75,13 +77,6 @@ DONE = {
     "session.edit": N_("✅ Moved the session of {name}."),
     "session.remove": N_("🗑️ Removed the session of {name}."),
 }
-# Statuses inside a sentence ("Status: scheduled → postponed").
-STATUS_NAMES = {"scheduled": N_("scheduled"), "postponed": N_("postponed"), "cancelled": N_("cancelled")}
-STATUS_WORDS = {
-    EventStatus.SCHEDULED: N_("scheduled"),
-    EventStatus.POSTPONED: N_("POSTPONED"),
-    EventStatus.CANCELLED: N_("CANCELLED"),
-}
 KIND_CHOICES = [
     app_commands.Choice(name=label, value=kind.value)
     for kind, label in (
@@ -106,7 +101,7 @@ def kind_key_label(key: str, tr: Translate) -> str:
         kind = SessionKind(base)
     except ValueError:
         return key
-    return tr(mod.SESSION_KIND[kind]) + (f" {number}" if number.isdigit() else "")
+    return tr(SESSION_KIND[kind]) + (f" {number}" if number.isdigit() else "")
 
 
 def duration_text(minutes: int, tr: Translate) -> str:
@@ -140,8 +135,15 @@ def _heading(
         tr("Season {season}", season=season),
     ]
     if status is not EventStatus.SCHEDULED:
-        lines.append(f"**{tr(STATUS_WORDS[status])}**")
+        lines.append(f"**{tr(STATUS_SHOUTED[status])}**")
     return lines
+
+
+def _status_in_sentence(value: str) -> str:
+    try:
+        return STATUS_IN_SENTENCE[EventStatus(value)]
+    except ValueError:
+        return value
 
 
 def change_line(change: mod.Change, tr: Translate) -> str:
@@ -152,7 +154,7 @@ def change_line(change: mod.Change, tr: Translate) -> str:
         label = tr(change.label)
     before, after = change.before, change.after
     if change.label == mod.STATUS_LABEL:
-        before, after = (tr(STATUS_NAMES.get(v, v)) for v in (before, after))
+        before, after = (tr(_status_in_sentence(v)) for v in (before, after))
     return f"{label}: {before} → {after}"
 
 
@@ -687,7 +689,7 @@ class ModerationCog(commands.Cog):
 
         async def read_and_plan() -> mod.ImportPlan:
             # The size is known before downloading: a huge file is refused unread.
-            data = b"" if file.size > mod.IMPORT_MAX_BYTES else await file.read()
+            data = b"" if file.size > IMPORT_MAX_BYTES else await file.read()
             return await mod.plan_import(
                 asker, filename=file.filename, data=data, series=series, size=file.size
             )

@@ -25,13 +25,13 @@ from fanbot.bot.permissions import is_moderator, require_moderator
 from fanbot.bot.replies import NO_MENTIONS, send
 from fanbot.bot.tree import interaction_translator
 from fanbot.domain.model import SessionKind
+from fanbot.domain.reminders import ReminderSetup
 from fanbot.i18n import N_, Translate, pick_locale
 from fanbot.reminders import planner
 from fanbot.render.embed import COLOUR, clip
 from fanbot.render.reminder import lead_words
 from fanbot.render.words import kind_label
 from fanbot.store import Scope
-from fanbot.store.reminders import ReminderSetup
 
 if TYPE_CHECKING:
     from fanbot.bot.app import FanBot

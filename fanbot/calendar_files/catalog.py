@@ -1,4 +1,4 @@
-"""The catalog file format (``data/catalog.json``, documented in ``data/README.md``).
+"""The JSON catalog file format (``data/catalog.json``, documented in ``data/README.md``).
 
 ``parse_catalog`` checks a whole file before anything is written and reports
 every problem with the entry and field it sits in, so a bad file is refused as
@@ -9,166 +9,64 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from fanbot.config import catalog_path
+from fanbot.domain.catalog import (
+    Catalog,
+    CatalogError,
+    CircuitRecord,
+    EntryRecord,
+    EventRecord,
+    Problem,
+    ResultRecord,
+    SeriesRecord,
+    SessionRecord,
+    session_timing,
+    time_problem,
+)
+from fanbot.domain.limits import (
+    KEY_PATTERN,
+    MAX_DURATION,
+    MAX_EVENT_ALIASES,
+    MAX_NAME,
+    MAX_TEXT,
+    MAX_URL,
+    MAX_YEAR,
+    MIN_YEAR,
+)
 from fanbot.domain.localtime import (
     LocalTimeError,
     is_known_zone,
-    local_to_utc,
-    to_iso_utc,
 )
 from fanbot.domain.model import EventStatus, SessionKind
-from fanbot.domain.session_time import MAX_MINUTES, first_instant_of_day
-from fanbot.i18n import N_, Translator
+from fanbot.i18n import N_
 
 FORMAT = "fanbot-catalog/1"
-KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-MAX_NAME = 120
-MAX_TEXT = 1000
-MAX_EVENT_ALIASES = 30
-MAX_URL = 500
-MIN_YEAR = 1900
-MAX_YEAR = 2200
-
-
-class CatalogError(ValueError):
-    """A catalog file that cannot be imported; ``problems`` lists every reason."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        super().__init__(self._text(source, problems, None))
-        self.source = source
-        self.problems = problems
-
-    def render(self, tr: Translator) -> str:
-        """The refusal and its problems in the reader's language (``str()`` is English)."""
-        return self._text(self.source, self.problems, tr)
-
-    @staticmethod
-    def _text(source: str, problems: list[str], tr: Translator | None) -> str:
-        def say(problem: object) -> object:
-            return render_problem(problem, tr) if tr is not None else problem
-
-        shown = "\n".join(f"  - {say(p)}" for p in problems[:50])
-        rest = len(problems) - 50
-        headline = Problem(N_("{source}: refused, nothing was imported."), source=source)
-        more = f"\n  {say(Problem(_AND_MORE, n=rest))}" if rest > 0 else ""
-        return f"{say(headline)}\n{shown}{more}"
-
-
-_AND_MORE = N_("... and {n} more")
-
-
-class Problem(str):
-    """One reason a file is refused. As a ``str`` it is the English text (what logs and
-    tests read); ``render(tr)`` writes it in the reader's language. ``msgid`` is an English
-    message with ``{fields}``; a field may itself be a ``Problem`` (a row's "line 7", a
-    reason inside a longer sentence), rendered in the same language."""
-
-    msgid: str
-    fields: dict[str, object]
-
-    def __new__(cls, msgid: str, **fields: object) -> Problem:
-        self = super().__new__(cls, msgid.format(**fields) if fields else msgid)
-        self.msgid = msgid
-        self.fields = fields
-        return self
-
-    def render(self, tr: Translator) -> str:
-        return tr(self.msgid, **{k: render_problem(v, tr) for k, v in self.fields.items()})
-
-
-def render_problem(problem: object, tr: Translator) -> object:
-    """A ``Problem`` in the reader's language; any other value as it is."""
-    return problem.render(tr) if isinstance(problem, Problem) else problem
-
-
-def time_problem(exc: LocalTimeError) -> Problem:
-    """Why a local time cannot be used, as a ``Problem``: the error's own message."""
-    return Problem(exc.message, **exc.fields)
 
 
 @dataclass(frozen=True)
-class SeriesRecord:
-    code: str
-    name: str
-    source: str | None
+class CatalogFile:
+    """A catalog file as the store's seed: read once, parsed only when it changed."""
+
+    path: Path
+
+    def read(self) -> bytes:
+        return read_file_bytes(self.path)
+
+    def parse(self, data: bytes) -> Catalog:
+        return parse_catalog_json(data, source=str(self.path))
+
+    def __str__(self) -> str:
+        return str(self.path)
 
 
-@dataclass(frozen=True)
-class CircuitRecord:
-    key: str
-    name: str
-    timezone: str
-    location: str | None
-    country: str | None
-    length_km: float | None
-    turns: int | None
-    aliases: tuple[str, ...]
-    source: str | None
-    notes: str | None
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    key: str
-    kind: str
-    start_at: str | None
-    local_date: str | None
-    sort_at: str | None
-    duration_minutes: int | None
-    notes: str | None
-
-
-@dataclass(frozen=True)
-class EntryRecord:
-    number: str | None
-    car_class: str | None
-    team: str | None
-    car: str | None
-    drivers: tuple[str, ...]
-    source: str | None
-    notes: str | None
-
-
-@dataclass(frozen=True)
-class ResultRecord:
-    car_class: str
-    position: int
-    number: str | None
-    description: str
-    source: str | None
-
-
-@dataclass(frozen=True)
-class EventRecord:
-    key: str
-    series: str
-    circuit: str
-    season: int
-    name: str
-    edition: int | None
-    length: str | None
-    length_minutes: int | None
-    status: str
-    info_url: str | None
-    watch_url: str | None
-    source: str | None
-    notes: str | None
-    sessions: tuple[SessionRecord, ...]
-    entries: tuple[EntryRecord, ...]
-    results: tuple[ResultRecord, ...]
-    # Other names of the race ("24 Heures du Mans", "Rolex 24"); '|' separates them when stored.
-    aliases: tuple[str, ...] = ()
-
-
-@dataclass
-class Catalog:
-    series: list[SeriesRecord] = field(default_factory=list)
-    circuits: list[CircuitRecord] = field(default_factory=list)
-    events: list[EventRecord] = field(default_factory=list)
+def shipped_catalog() -> CatalogFile:
+    """The catalog fanbot ships (``data/catalog.json``), as a store seed."""
+    return CatalogFile(catalog_path())
 
 
 def load_catalog_file(path: Path) -> Catalog:
@@ -487,7 +385,7 @@ def _parse_event(c: _Checker, item: Any, index: int, known: _Known) -> EventReco
     name = c.text(item, "name", where, required=True)
     edition = c.number(item, "edition", where, kind=int, minimum=1, maximum=1000)
     length = c.text(item, "length", where)
-    length_minutes = c.number(item, "length_minutes", where, kind=int, minimum=1, maximum=MAX_MINUTES)
+    length_minutes = c.number(item, "length_minutes", where, kind=int, minimum=1, maximum=MAX_DURATION)
     status = item.get("status", EventStatus.SCHEDULED.value)
     if not isinstance(status, str) or status not in {s.value for s in EventStatus}:
         c.problems.append(
@@ -579,7 +477,7 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
         if clock is not None and day is None:
             c.problems.append(Problem(N_("{where}: a time needs a date"), where=f"{at}.time"))
             continue
-        duration = c.number(item, "duration_minutes", at, kind=int, minimum=1, maximum=MAX_MINUTES)
+        duration = c.number(item, "duration_minutes", at, kind=int, minimum=1, maximum=MAX_DURATION)
         notes = c.text(item, "notes", at, limit=MAX_TEXT)
         kinds_seen[kind] = kinds_seen.get(kind, 0) + 1
         key = kind if kinds_seen[kind] == 1 else f"{kind}-{kinds_seen[kind]}"
@@ -594,24 +492,6 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
             continue
         records.append(SessionRecord(key, kind, *timing, duration, notes))
     return tuple(records)
-
-
-def session_timing(
-    day: date | None, clock: time | None, zone: str
-) -> tuple[str | None, str | None, str | None]:
-    """(start_at, local_date, sort_at) for a session, as stored.
-
-    A session with a known date but no time sorts at the start of its local day. When it
-    ends is derived from these and its length where sessions are written
-    (``store.editing.put_sessions``, by ``domain.session_time``).
-    """
-    if day is None:
-        return None, None, None
-    day_text = day.isoformat()
-    if clock is None:
-        return None, day_text, to_iso_utc(first_instant_of_day(day, zone))
-    start = to_iso_utc(local_to_utc(day, clock, zone))
-    return start, day_text, start
 
 
 def _parse_date(c: _Checker, value: Any, at: str) -> date | None:

@@ -17,7 +17,18 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from fanbot.calendar_files.catalog import FORMAT, parse_catalog
 from fanbot.calendar_files.known import CircuitInfo, KnownCalendar
+from fanbot.domain.catalog import Catalog, CatalogError, Problem, SessionRecord, session_timing, time_problem
+from fanbot.domain.limits import (
+    KEY_PATTERN,
+    MAX_DURATION,
+    MAX_EVENT_NAME,
+    MAX_KEY,
+    MAX_URL,
+    MAX_YEAR,
+    MIN_YEAR,
+)
 from fanbot.domain.localtime import (
     AmbiguousLocalTime,
     LocalTimeError,
@@ -27,27 +38,8 @@ from fanbot.domain.localtime import (
 )
 from fanbot.domain.localtime import zone as pytz_zone
 from fanbot.domain.model import EventStatus, SessionKind
-from fanbot.domain.session_time import MAX_MINUTES
 from fanbot.i18n import N_
-from fanbot.store.catalog_file import (
-    FORMAT,
-    KEY_PATTERN,
-    MAX_URL,
-    MAX_YEAR,
-    MIN_YEAR,
-    Catalog,
-    CatalogError,
-    Problem,
-    SessionRecord,
-    parse_catalog,
-    session_timing,
-    time_problem,
-)
 
-# Stricter than the JSON format's 120: event names are shown in embeds and calendar titles.
-MAX_EVENT_NAME = 100
-MAX_KEY = 80
-MAX_DURATION = MAX_MINUTES  # the JSON format's limit: two days
 # Derived event keys start with this, so a guild's events never take a catalog key.
 DERIVED_KEY_PREFIX = "guild-"
 # Sessions that decide the grid; the race must not come before them.

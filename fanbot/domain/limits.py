@@ -1,0 +1,71 @@
+"""Every limit on what people and files may give fanbot, in one place.
+
+Three kinds of input share them: the options moderators type (``answers.moderation``,
+and the typed-option lengths Discord enforces before the bot sees anything), the
+calendar files they upload (``calendar_files``), and the JSON catalog
+(``calendar_files.catalog``). The moderators' limits are chosen so that every answer
+built from them stays inside Discord's embed limits (an entry line under 1,024
+characters, an event name in a 256-character title); the catalog's are looser, for
+researched text written by the project.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from fanbot.domain.session_time import MAX_MINUTES
+
+# ---------------------------------------------------------------------------- what moderators type
+MAX_EVENT_NAME = 100  # stricter than the catalog's MAX_NAME: shown in embed and calendar titles
+MAX_LENGTH_TEXT = 60
+MAX_URL = 500
+MAX_NUMBER = 8
+MAX_CLASS = 40
+MAX_TEAM = 100
+MAX_CAR = 100
+MAX_DRIVER = 60
+MAX_DRIVERS = 8
+MAX_DESCRIPTION = 300
+MAX_NOTES = 200
+MAX_CIRCUIT_NAME = 100
+MAX_PLACE = 100
+MAX_ALIAS = 60
+MAX_ALIASES = 10
+# A session's length, typed or in a file: two days (the one session cap).
+MAX_DURATION = MAX_MINUTES
+# A race weekend has a handful of sessions; the cap keeps a preview inside one embed.
+MAX_SESSIONS = 20
+# The largest calendar file a server may upload (/event import).
+IMPORT_MAX_BYTES = 1_000_000
+# A date further than this from now is probably a typo in the year: the preview says so.
+FAR_AHEAD = timedelta(days=3 * 365)
+LONG_AGO = timedelta(days=365)
+
+# ---------------------------------------------------------------------------- Discord's typed options
+# What Discord lets through before the bot sees it: generous, so that the bot's own
+# checks above answer with a clear message (and a name may be typed with its year).
+OPTION_NAME = 200  # an event, circuit or driver name typed to look one up
+OPTION_SERIES = 60
+OPTION_CLASS = 60
+OPTION_TEAM = 120
+OPTION_WHEN = 80  # a typed date and time
+OPTION_DURATION = 30
+OPTION_URL = 600
+OPTION_ZONE = 64
+OPTION_TEXT = 100
+MIN_YEAR = 1900
+MAX_YEAR = 2200
+
+# ---------------------------------------------------------------------------- calendar files (CSV, .ics)
+MAX_KEY = 80
+MAX_CIRCUIT_TEXT = 120
+MAX_SERIES_TEXT = 16
+MAX_ZONE_TEXT = 64
+MAX_LOCATION = 300
+
+# ---------------------------------------------------------------------------- the JSON catalog
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+MAX_NAME = 120
+MAX_TEXT = 1000
+MAX_EVENT_ALIASES = 30

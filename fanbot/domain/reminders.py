@@ -1,0 +1,104 @@
+"""The reminder value types: who is reminded, of what, and what became of each delivery.
+
+Plain data shared by the planner (which derives what is owed), the dispatcher
+(which sends it) and the store (which keeps it); none of them owns these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from fanbot.domain.model import SessionKind
+
+TargetKind = Literal["guild", "user"]
+DeliveryState = Literal["claimed", "sent", "missed", "failed"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a reminder goes: a guild's reminder channel, or a fan's DMs."""
+
+    kind: TargetKind
+    id: int
+
+
+@dataclass(frozen=True)
+class ReminderSetup:
+    guild_id: int
+    channel_id: int
+    role_id: int | None
+    series: tuple[str, ...]  # empty: every series
+    kinds: tuple[SessionKind, ...]
+    leads: tuple[int, ...]  # minutes before each chosen session
+    green_flag: bool
+    since: datetime
+    active: bool = True
+    broken_at: datetime | None = None
+    broken_reason: str | None = None
+    broken_told: bool = False
+    updated_by: int | None = None
+
+    @property
+    def broken(self) -> bool:
+        return self.broken_at is not None
+
+
+@dataclass(frozen=True)
+class FanRequest:
+    id: int
+    user_id: int
+    event_id: int
+    guild_id: int | None
+    leads: tuple[int, ...]
+    locale: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class SessionSlot:
+    """A timed session of an event that is not cancelled: what reminders are about."""
+
+    session_id: int
+    event_id: int
+    event_guild_id: int | None
+    series: str
+    kind: SessionKind
+    start: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryKey:
+    target: Target
+    session_id: int
+    lead_minutes: int
+    session_start: datetime
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    key: DeliveryKey
+    due: datetime
+    state: DeliveryState
+    claimed_by: str | None
+    claimed_until: datetime | None
+    attempts: int
+    nonce: str
+    channel_id: int | None
+    message_id: int | None
+    finished_at: datetime | None
+    late: bool
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery this process may now send (new, or taken over from a dead claim)."""
+
+    delivery_id: int
+    key: DeliveryKey
+    due: datetime
+    nonce: str
+    attempts: int
