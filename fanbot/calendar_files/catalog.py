@@ -8,12 +8,20 @@ a whole and the database is never half-imported.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from fanbot.calendar_files.catalog_fields import (
+    KEY_RULE,
+    MISSING,
+    MUST_BE_A_LIST,
+    FieldChecker,
+    check_unique,
+    list_field,
+    read_date,
+    read_time,
+)
 from fanbot.config import catalog_path
 from fanbot.domain.catalog import (
     Catalog,
@@ -34,9 +42,6 @@ from fanbot.domain.limits import (
     MAX_EVENT_ALIASES,
     MAX_NAME,
     MAX_TEXT,
-    MAX_URL,
-    MAX_YEAR,
-    MIN_YEAR,
 )
 from fanbot.domain.localtime import (
     LocalTimeError,
@@ -142,13 +147,13 @@ def parse_catalog(raw: Any, source: str = "catalog") -> Catalog:
             )
         )
     catalog = Catalog()
-    checker = _Checker(problems)
+    checker = FieldChecker(problems)
     # Indexes are the file's own (events[7] is the eighth event written), whatever was
     # refused before it. A series or circuit the file writes but that has a problem of its
     # own (a bad time zone, say) is "refused": its events are not told that it is unknown.
     series_indexes: list[int] = []
     refused_series: set[str] = set()
-    for i, item in enumerate(_list(raw, "series", problems)):
+    for i, item in enumerate(list_field(raw, "series", problems)):
         where = f"series[{i}]"
         if not checker.is_object(item, where):
             continue
@@ -161,7 +166,7 @@ def parse_catalog(raw: Any, source: str = "catalog") -> Catalog:
             refused_series.add(item["code"].strip())
     circuit_indexes: list[int] = []
     refused_circuits: set[str] = set()
-    for i, item in enumerate(_list(raw, "circuits", problems)):
+    for i, item in enumerate(list_field(raw, "circuits", problems)):
         record = _parse_circuit(checker, item, f"circuits[{i}]")
         if record:
             catalog.circuits.append(record)
@@ -171,14 +176,14 @@ def parse_catalog(raw: Any, source: str = "catalog") -> Catalog:
     zones = {c.key: c.timezone for c in catalog.circuits}
     known = _Known(zones, refused_circuits, {s.code for s in catalog.series}, refused_series)
     event_indexes: list[int] = []
-    for i, item in enumerate(_list(raw, "events", problems)):
+    for i, item in enumerate(list_field(raw, "events", problems)):
         event = _parse_event(checker, item, i, known)
         if event:
             catalog.events.append(event)
             event_indexes.append(i)
-    _check_unique(problems, "series", [s.code for s in catalog.series], "code", series_indexes)
-    _check_unique(problems, "circuits", [c.key for c in catalog.circuits], "key", circuit_indexes)
-    _check_unique(problems, "events", [e.key for e in catalog.events], "key", event_indexes)
+    check_unique(problems, "series", [s.code for s in catalog.series], "code", series_indexes)
+    check_unique(problems, "circuits", [c.key for c in catalog.circuits], "key", circuit_indexes)
+    check_unique(problems, "events", [e.key for e in catalog.events], "key", event_indexes)
     if problems:
         raise CatalogError(source, problems)
     return catalog
@@ -202,115 +207,7 @@ def _event_where(index: int, name: Any) -> str:
     return f'events[{index}] "{shown}"'
 
 
-def _list(raw: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
-    value = raw.get(key, [])
-    if not isinstance(value, list):
-        problems.append(Problem(MUST_BE_A_LIST, where=key))
-        return []
-    return value
-
-
-def _check_unique(
-    problems: list[str], section: str, values: list[str], field_name: str, indexes: list[int]
-) -> None:
-    """One problem per repeated value, naming where (in the file's own numbering) it was first."""
-    seen: dict[str, int] = {}
-    for value, index in zip(values, indexes, strict=True):
-        if value in seen:
-            problems.append(
-                Problem(
-                    N_(
-                        "{section}: {field} {value} appears twice "
-                        "({section}[{first}] and {section}[{second}])"
-                    ),
-                    section=section,
-                    field=field_name,
-                    value=repr(value),
-                    first=seen[value],
-                    second=index,
-                )
-            )
-        else:
-            seen[value] = index
-
-
-MUST_BE_A_LIST = N_("{where}: must be a list")
-MISSING = N_("{where}: missing")
-KEY_RULE = N_("{where}: use lowercase letters, digits and '-' ({value})")
-NOT_A_LOCAL_TIME = N_("{where}: {value} is not a local time like 14:00")
-
-
-class _Checker:
-    """Small typed readers that record a problem instead of raising."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-
-    def is_object(self, item: Any, where: str) -> bool:
-        if not isinstance(item, dict):
-            self.problems.append(Problem(N_("{where}: must be an object"), where=where))
-            return False
-        return True
-
-    def text(
-        self,
-        item: dict[str, Any],
-        key: str,
-        where: str,
-        *,
-        required: bool = False,
-        limit: int = MAX_NAME,
-    ) -> str | None:
-        value = item.get(key)
-        if value is None:
-            if required:
-                self.problems.append(Problem(MISSING, where=f"{where}.{key}"))
-            return None
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.problems.append(Problem(N_("{where}: must be text"), where=f"{where}.{key}"))
-            return None
-        if len(value) > limit:
-            self.problems.append(
-                Problem(N_("{where}: longer than {limit} characters"), where=f"{where}.{key}", limit=limit)
-            )
-            return None
-        return value.strip() or None
-
-    def url(self, item: dict[str, Any], key: str, where: str) -> str | None:
-        value = self.text(item, key, where, limit=MAX_URL)
-        if value is not None and not re.match(r"^https?://\S+$", value):
-            self.problems.append(Problem(N_("{where}: must be an http(s) address"), where=f"{where}.{key}"))
-            return None
-        return value
-
-    def number(
-        self,
-        item: dict[str, Any],
-        key: str,
-        where: str,
-        *,
-        kind: type,
-        minimum: float,
-        maximum: float,
-    ) -> Any:
-        value = item.get(key)
-        if value is None:
-            return None
-        ok_type = isinstance(value, kind) or (kind is float and isinstance(value, int))
-        if isinstance(value, bool) or not ok_type or not minimum <= value <= maximum:
-            self.problems.append(
-                Problem(
-                    N_("{where}: must be a number from {minimum} to {maximum}"),
-                    where=f"{where}.{key}",
-                    minimum=f"{minimum:g}",
-                    maximum=f"{maximum:g}",
-                )
-            )
-            return None
-        return value
-
-
-def _parse_circuit(c: _Checker, item: Any, where: str) -> CircuitRecord | None:
+def _parse_circuit(c: FieldChecker, item: Any, where: str) -> CircuitRecord | None:
     if not c.is_object(item, where):
         return None
     key = c.text(item, "key", where, required=True, limit=80)
@@ -355,7 +252,7 @@ def _parse_circuit(c: _Checker, item: Any, where: str) -> CircuitRecord | None:
     )
 
 
-def _parse_event(c: _Checker, item: Any, index: int, known: _Known) -> EventRecord | None:
+def _parse_event(c: FieldChecker, item: Any, index: int, known: _Known) -> EventRecord | None:
     where = _event_where(index, item.get("name") if isinstance(item, dict) else None)
     if not c.is_object(item, where):
         return None
@@ -427,7 +324,7 @@ def _parse_event(c: _Checker, item: Any, index: int, known: _Known) -> EventReco
     )
 
 
-def _event_aliases(c: _Checker, item: dict[str, Any], where: str) -> tuple[str, ...]:
+def _event_aliases(c: FieldChecker, item: dict[str, Any], where: str) -> tuple[str, ...]:
     """An event's other names: a list of names, each without '|' (the stored separator)."""
     raw = item.get("aliases", [])
     if (
@@ -450,7 +347,9 @@ def _event_aliases(c: _Checker, item: dict[str, Any], where: str) -> tuple[str, 
     return tuple(dict.fromkeys(" ".join(a.split()) for a in raw if a.strip()))
 
 
-def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tuple[SessionRecord, ...] | None:
+def _parse_sessions(
+    c: FieldChecker, raw: Any, where: str, zone: str | None
+) -> tuple[SessionRecord, ...] | None:
     if not isinstance(raw, list):
         c.problems.append(Problem(MUST_BE_A_LIST, where=f"{where}.sessions"))
         return None
@@ -472,8 +371,8 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
                 )
             )
             continue
-        day = _parse_date(c, item.get("date"), f"{at}.date")
-        clock = _parse_time(c, item.get("time"), f"{at}.time")
+        day = read_date(c, item.get("date"), f"{at}.date")
+        clock = read_time(c, item.get("time"), f"{at}.time")
         if clock is not None and day is None:
             c.problems.append(Problem(N_("{where}: a time needs a date"), where=f"{at}.time"))
             continue
@@ -494,47 +393,7 @@ def _parse_sessions(c: _Checker, raw: Any, where: str, zone: str | None) -> tupl
     return tuple(records)
 
 
-def _parse_date(c: _Checker, value: Any, at: str) -> date | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        c.problems.append(Problem(N_("{where}: must be a date like 2012-10-20"), where=at))
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        c.problems.append(
-            Problem(N_("{where}: {value} is not a date like 2012-10-20"), where=at, value=repr(value))
-        )
-        return None
-    if not MIN_YEAR <= day.year <= MAX_YEAR:
-        c.problems.append(
-            Problem(
-                N_("{where}: {value} is outside the years {first}-{last}"),
-                where=at,
-                value=repr(value),
-                first=MIN_YEAR,
-                last=MAX_YEAR,
-            )
-        )
-        return None
-    return day
-
-
-def _parse_time(c: _Checker, value: Any, at: str) -> time | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not re.match(r"^\d{2}:\d{2}$", value):
-        c.problems.append(Problem(NOT_A_LOCAL_TIME, where=at, value=repr(value)))
-        return None
-    try:
-        return datetime.strptime(value, "%H:%M").time()  # noqa: DTZ007 - a wall-clock time
-    except ValueError:
-        c.problems.append(Problem(NOT_A_LOCAL_TIME, where=at, value=repr(value)))
-        return None
-
-
-def _parse_entries(c: _Checker, raw: Any, where: str) -> tuple[EntryRecord, ...]:
+def _parse_entries(c: FieldChecker, raw: Any, where: str) -> tuple[EntryRecord, ...]:
     if not isinstance(raw, list):
         c.problems.append(Problem(MUST_BE_A_LIST, where=f"{where}.entries"))
         return ()
@@ -571,7 +430,7 @@ def _parse_entries(c: _Checker, raw: Any, where: str) -> tuple[EntryRecord, ...]
     return tuple(records)
 
 
-def _parse_results(c: _Checker, raw: Any, where: str) -> tuple[ResultRecord, ...]:
+def _parse_results(c: FieldChecker, raw: Any, where: str) -> tuple[ResultRecord, ...]:
     if not isinstance(raw, list):
         c.problems.append(Problem(MUST_BE_A_LIST, where=f"{where}.results"))
         return ()
