@@ -1,12 +1,19 @@
 """fanbot: a Discord bot for endurance-racing fans.
 
-Layers, from the inside out:
+Layers, from the inside out; each imports only those before it, and the rules are
+checked in CI (``[tool.importlinter]`` in ``pyproject.toml``):
 
-- ``fanbot.domain``  -- the model (events, sessions, entries) and local-time rules;
-- ``fanbot.store``   -- SQLite through aiosqlite, migrations, the catalog importer;
+- ``fanbot.i18n``, ``clock``, ``config``, ``commands`` -- base modules: messages,
+  the clock, settings, the command table;
+- ``fanbot.domain``  -- the model, local-time and session-time rules, limits, labels,
+  catalog records, reminder value types;
+- ``fanbot.store``   -- SQLite through aiosqlite: migrations, every SQL statement;
+- ``fanbot.calendar_files`` -- the file formats: JSON catalog, CSV, iCalendar;
 - ``fanbot.answers`` -- one async function per question, returning a view model;
-- ``fanbot.render``  -- view model to text, JSON or a Discord embed;
-- ``fanbot.bot``     -- the Discord adapter (thin cogs);
+- ``fanbot.reminders`` -- what reminders are owed (planner) and sending them
+  (dispatcher), through a ``Courier`` that knows Discord;
+- ``fanbot.render``  -- view models to Discord-free text, words and JSON;
+- ``fanbot.bot``     -- the Discord adapter: cogs, embeds, views, the courier;
 - ``fanbot.cli``     -- the terminal adapter (``fanbot ask``, ``console``, ``run``, ``import``).
 """
 
