@@ -1,3 +1,5 @@
+"""`python -m bench`: runs the benchmarks (see bench/README.md)."""
+
 import sys
 
 from bench.run import main

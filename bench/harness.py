@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.dataset import GUILDS, channel_id, guild_id
-from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser
+from testing.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser
+from testing.fanbot_process import FANBOT_RUN, TOKEN, fanbot_env
 
-TOKEN = "fake-token"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Where ``fanbot run`` is started from: this checkout, or another one (``--fanbot-root``)
 # to measure an earlier version of the bot against the same benchmark.
@@ -28,14 +28,16 @@ FAN_ID = 1_290_000_000_000_000_001
 
 
 @dataclass
-class World:
+class BenchWorld:
+    """The benchmark's fake Discord: its guilds, one channel each, and the fan in all of them."""
+
     fake: FakeDiscord
     guilds: list[FakeGuild]
     channels: list[FakeChannel]
     fan: FakeUser
 
 
-def make_world(guilds: int = GUILDS, **fake_options: object) -> World:
+def make_world(guilds: int = GUILDS, **fake_options: object) -> BenchWorld:
     """A fake with ``guilds`` guilds matching the benchmark store's ids, one text channel each,
     and one fan who is a member of all of them."""
     fake = FakeDiscord(bot_token=TOKEN, **fake_options)  # type: ignore[arg-type]
@@ -46,7 +48,7 @@ def make_world(guilds: int = GUILDS, **fake_options: object) -> World:
         channels.append(guild.add_text_channel(channel_id(i), "race-reminders"))
         guild.add_member(fan)
         made.append(guild)
-    return World(fake, made, channels, fan)
+    return BenchWorld(fake, made, channels, fan)
 
 
 @dataclass
@@ -105,16 +107,9 @@ def remove_database(path: Path) -> None:
 
 
 def fanbot_process(fake: FakeDiscord, db: Path, log: Path, **extra_env: str) -> BotProcess:
-    env = {
-        **os.environ,
-        **fake.env,
-        "DISCORD_TOKEN": TOKEN,
-        "FANBOT_DB": str(db),
-        "FANBOT_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(FANBOT_ROOT),
-        **extra_env,
-    }
-    return BotProcess([sys.executable, "-m", "fanbot.cli", "run"], env, log, cwd=FANBOT_ROOT)
+    """``fanbot run`` of the checkout at ``FANBOT_ROOT`` against ``fake``, not started yet."""
+    env = fanbot_env(fake, db, extra_env, root=FANBOT_ROOT)
+    return BotProcess(list(FANBOT_RUN), env, log, cwd=FANBOT_ROOT)
 
 
 def ping_process(fake: FakeDiscord, log: Path) -> BotProcess:

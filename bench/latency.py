@@ -17,9 +17,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from bench.harness import World, fanbot_process, make_world, ping_process, start_and_wait_ready
+from bench.harness import BenchWorld, fanbot_process, make_world, ping_process, start_and_wait_ready
 from bench.stats import Spread
-from tests.fakediscord import FakeDiscord
+from testing.fakediscord import FakeDiscord
 
 BLOCK = 100
 WARMUP = 30
@@ -36,7 +36,7 @@ class LatencyResult:
     failures: dict[str, int]
 
 
-Call = Callable[[World, int, random.Random], Awaitable[int]]
+Call = Callable[[BenchWorld, int, random.Random], Awaitable[int]]
 
 
 def callback_times(fake: FakeDiscord) -> dict[int, float]:
@@ -49,14 +49,14 @@ def callback_times(fake: FakeDiscord) -> dict[int, float]:
     return found
 
 
-async def _slash(world: World, g: int, command: str, options: dict[str, object] | None) -> int:
+async def _slash(world: BenchWorld, g: int, command: str, options: dict[str, object] | None) -> int:
     result = await world.fake.slash(world.guilds[g], world.channels[g], world.fan, command, options)
     state = result.state
     ok = state.callback_type == 4 and not result.ephemeral
     return state.id if ok else -state.id
 
 
-async def _autocomplete(world: World, g: int) -> int:
+async def _autocomplete(world: BenchWorld, g: int) -> int:
     choices = await world.fake.autocomplete(
         world.guilds[g], world.channels[g], world.fan, "race", option="event", typed=AUTOCOMPLETE_TYPED
     )
@@ -65,11 +65,13 @@ async def _autocomplete(world: World, g: int) -> int:
 
 
 async def event_ids_with_lineups(db: Path) -> list[int]:
-    async with aiosqlite.connect(db) as conn:
-        async with conn.execute(
+    async with (
+        aiosqlite.connect(db) as conn,
+        conn.execute(
             "SELECT id FROM events WHERE guild_id IS NULL AND key LIKE 'bench-%' ORDER BY id"
-        ) as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
+        ) as cur,
+    ):
+        return [int(r[0]) for r in await cur.fetchall()]
 
 
 async def run(db: Path, logs: Path, calls: int, guilds: int) -> LatencyResult:
@@ -86,7 +88,7 @@ async def run(db: Path, logs: Path, calls: int, guilds: int) -> LatencyResult:
         await ping_world.fake.wait_ready()
         await fan_world.fake.wait_ready()
         rng = random.Random(1)
-        commands: dict[str, tuple[World, Callable[[int], Awaitable[int]]]] = {
+        commands: dict[str, tuple[BenchWorld, Callable[[int], Awaitable[int]]]] = {
             "bare /ping": (ping_world, lambda g: _slash(ping_world, g, "ping", None)),
             "/nextrace": (fan_world, lambda g: _slash(fan_world, g, "nextrace", None)),
             "/lineup": (

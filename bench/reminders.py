@@ -29,7 +29,7 @@ from fanbot.domain.model import SessionKind
 from fanbot.domain.reminders import DeliveryKey, ReminderSetup, Target
 from fanbot.reminders.planner import delivery_nonce
 from fanbot.store import Store
-from tests.fakediscord import FakeDiscord
+from testing.fakediscord import FakeDiscord
 
 DISCORD_LIMIT = 50.0
 LEAD_MINUTES = 10

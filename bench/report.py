@@ -19,7 +19,7 @@ INTRO = """\
 # Benchmarks
 
 fanbot as users deploy it — the `fanbot run` process talking HTTP and websocket — against the
-local fake Discord of `tests/fakediscord` (REST v10 and gateway, Discord's global limit of 50
+local fake Discord of `testing/fakediscord` (REST v10 and gateway, Discord's global limit of 50
 requests/s enforced). Written by the bench itself: do not edit by hand. These machines are shared
 and noisy, so compare the ratios (measured in the same run) more than the absolute figures.
 

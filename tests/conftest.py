@@ -1,4 +1,6 @@
-"""Shared fixtures: a real SQLite file per test, seeded from the shipped catalog."""
+"""Shared fixtures: a real SQLite file per test, seeded from the shipped catalog; the bot
+driven through simcord (``world``) and its moderators (``mods``). Helpers that are not
+fixtures live in ``tests/support``."""
 
 from __future__ import annotations
 
@@ -59,20 +61,6 @@ def asker(store: Store) -> AskerFactory:
     return make
 
 
-async def dump(store: Store) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, to prove that something changed nothing.
-
-    Leaves out ``name_revision``: it counts the write transactions that changed rows (for
-    the name indexes' caches); tests of "changes nothing at all" check it themselves."""
-    out: dict[str, list[tuple[object, ...]]] = {}
-    async with store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") as cur:
-        tables = [r[0] for r in await cur.fetchall() if r[0] != "name_revision"]
-    for table in tables:
-        async with store._db.execute(f"SELECT * FROM {table} ORDER BY 1") as cur:
-            out[table] = [tuple(r) for r in await cur.fetchall()]
-    return out
-
-
 @pytest.fixture
 def bot_clock() -> FixedClock:
     """The bot's "now"; tests move it by setting ``instant``."""
@@ -93,7 +81,7 @@ async def simcord_bot(db_path: Path, bot_clock: FixedClock):
 
 @pytest.fixture
 async def world(simcord_env, bot_clock):
-    from tests.bot_world import World
+    from tests.support.bot_world import BotWorld
 
     env = simcord_env
     guild = env.create_guild("Endurance fans")
@@ -101,4 +89,23 @@ async def world(simcord_env, bot_clock):
     alice = guild.add_member(env.create_user("alice"))
     bob = guild.add_member(env.create_user("bob"))
     await env.bot.tree.sync()
-    return World(env, guild, channel, alice, bob, bot_clock)
+    return BotWorld(env, guild, channel, alice, bob, bot_clock)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "guild_catalog(make=...): the mods fixture imports make() as the guild's own catalog",
+    )
+
+
+@pytest.fixture
+async def mods(world, request: pytest.FixtureRequest):
+    """The moderators' permission matrix (:func:`tests.support.moderation_world.make_mods`).
+
+    A module or test marked ``pytest.mark.guild_catalog(make=...)`` starts with ``make()``
+    imported as the guild's own catalog (the permission tests' club weekend)."""
+    from tests.support.moderation_world import make_mods
+
+    marker = request.node.get_closest_marker("guild_catalog")
+    return await make_mods(world, guild_catalog=marker.kwargs["make"]() if marker is not None else None)

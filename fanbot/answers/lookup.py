@@ -79,8 +79,15 @@ MAX_ALTERNATIVES = 10
 # Hours", "six heures"). Names themselves (aliases, translations) live in the data.
 _SAME_WORD = {
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "heure", "heures"), "hours"),
-    **{"four": "4", "quatre": "4", "six": "6", "eight": "8", "huit": "8", "ten": "10", "dix": "10"},
-    **{"twelve": "12", "douze": "12"},
+    "four": "4",
+    "quatre": "4",
+    "six": "6",
+    "eight": "8",
+    "huit": "8",
+    "ten": "10",
+    "dix": "10",
+    "twelve": "12",
+    "douze": "12",
 }
 # Words that tell nothing apart: "24 Heures du Mans" is "24 Hours of Le Mans", and "le mans
 # race" is Le Mans ("le" stays: it is part of the name). "s" is what "Sahlen's" leaves.

@@ -91,15 +91,22 @@ class FanBot(commands.Bot):
         self._lookups = Lookups(self._store)
         await self.tree.set_translator(PoTranslator())
         from fanbot.bot.cogs.fan import FanCog
-        from fanbot.bot.cogs.moderation import ModerationCog
-        from fanbot.bot.cogs.reminders import RemindersCog, RemindMeButton
+        from fanbot.bot.cogs.moderation.calendar import CalendarCog
+        from fanbot.bot.cogs.moderation.events import EventsCog
+        from fanbot.bot.cogs.moderation.lineups import LineupsCog
+        from fanbot.bot.cogs.moderation.settings import SettingsCog
+        from fanbot.bot.cogs.reminders import RemindersCog
         from fanbot.bot.courier import DiscordCourier, RestBudget
+        from fanbot.bot.views.remind_me import RemindMeButton
 
         # Every REST call of the process shares Discord's global limit with the reminders.
         RestBudget().install(self.http)
         await self.add_cog(FanCog(self))
         await self.add_cog(RemindersCog(self))
-        await self.add_cog(ModerationCog(self))
+        await self.add_cog(EventsCog(self))
+        await self.add_cog(LineupsCog(self))
+        await self.add_cog(CalendarCog(self))
+        await self.add_cog(SettingsCog(self))
         self.add_dynamic_items(RemindMeButton)
         if self.sync_commands:
             await self.sync_tree()
@@ -137,11 +144,15 @@ class FanBot(commands.Bot):
         Reminders follow by themselves (they are derived from the sessions); this
         posts a short correction wherever a reminder announced a time that is no
         longer right, and wakes the dispatcher."""
+        from fanbot.bot.courier import DiscordCourier
         from fanbot.reminders.corrections import post_corrections
 
         if self.dispatcher is not None:
             self.dispatcher.wake()
-        await post_corrections(self, guild_id, before, after)
+        # Corrections go the way the reminders went: through the dispatcher's courier.
+        # Before setup_hook made one, a new courier does as well (it holds only the bot).
+        courier = self.dispatcher.courier if self.dispatcher is not None else DiscordCourier(self)
+        await post_corrections(self.store, courier, guild_id, before, after)
 
     def shards(self) -> Shards:
         count = self.shard_count or 1
@@ -164,9 +175,9 @@ class FanBot(commands.Bot):
         """Wake the reminder dispatcher when another process (``fanbot import`` on the
         server) committed: this process's own writes wake it directly."""
         data_version = await self.store.data_version()
-        if self._seen_data_version is not None and data_version != self._seen_data_version:
-            if self.dispatcher is not None:
-                self.dispatcher.wake()
+        changed = self._seen_data_version is not None and data_version != self._seen_data_version
+        if changed and self.dispatcher is not None:
+            self.dispatcher.wake()
         self._seen_data_version = data_version
 
     async def close(self) -> None:

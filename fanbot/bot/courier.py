@@ -1,10 +1,11 @@
-"""Posting reminders through discord.py, turning Discord's answers into the
-outcomes the dispatcher acts on, and keeping the process under Discord's global
-REST limit."""
+"""Posting reminders and their corrections through discord.py, turning Discord's
+answers into the outcomes the dispatcher acts on, and keeping the process under
+Discord's global REST limit."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -13,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
+from fanbot.bot.embeds.correction import correction_text
+from fanbot.bot.embeds.reminder import reminder_message
+from fanbot.domain.reminders import Target
 from fanbot.i18n import pick_locale, translator
+from fanbot.reminders.corrections import Correction
 from fanbot.reminders.dispatcher import Delivered, Notice, Outcome, Refused, TargetGone, TryLater
-from fanbot.render.reminder import reminder_message
 
 if TYPE_CHECKING:
     from fanbot.bot.app import FanBot
@@ -67,10 +71,8 @@ class RestBudget:
                 # Every permit out: wait for the first to come back, or for an answer
                 # (which starts another permit's way back).
                 wait = self._returning[0] - time.monotonic() if self._returning else None
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._released.wait(), wait)
-                except TimeoutError:
-                    pass
             busy = self._used(time.monotonic()) >= self.limit * 4 // 5
             too_soon = self._last_start + self.spacing - time.monotonic()
             if busy and too_soon > 0:
@@ -109,15 +111,15 @@ class DiscordCourier:
     def __init__(self, bot: FanBot) -> None:
         self.bot = bot
 
-    async def _locale(self, notice: Notice) -> str:
-        if notice.target.kind == "user":
-            return pick_locale(notice.fan_locale)
-        chosen = await self.bot.store.reminders.guild_locale(notice.target.id)
-        guild = self.bot.get_guild(notice.target.id)
+    async def _locale(self, target: Target, fan_locale: str | None) -> str:
+        if target.kind == "user":
+            return pick_locale(fan_locale)
+        chosen = await self.bot.store.reminders.guild_locale(target.id)
+        guild = self.bot.get_guild(target.id)
         return pick_locale(chosen, guild.preferred_locale if guild else None)
 
     async def deliver(self, notice: Notice) -> Outcome:
-        tr = translator(await self._locale(notice))
+        tr = translator(await self._locale(notice.target, notice.fan_locale))
         content, embed = reminder_message(
             notice.event, notice.session, notice.lead_minutes, late=notice.late, tr=tr
         )
@@ -151,3 +153,22 @@ class DiscordCourier:
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return TryLater(f"network: {exc!r}"[:300])
         return Delivered(message.channel.id, message.id)
+
+    async def send_correction(self, correction: Correction, *, guild_id: int, fan_locale: str | None) -> bool:
+        # Paced like every request of the process: the RestBudget sits under self.bot.http.
+        tr = translator(await self._locale(correction.target, fan_locale))
+        try:
+            if correction.target.kind == "guild":
+                assert correction.channel_id is not None
+                channel: discord.abc.Messageable = self.bot.get_partial_messageable(
+                    correction.channel_id, guild_id=guild_id
+                )
+            else:
+                channel = await self.bot.create_dm(discord.Object(id=correction.target.id))
+            await channel.send(
+                correction_text(correction, tr)[:2000], allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.HTTPException:
+            log.warning("could not post a correction to %s", correction.target, exc_info=True)
+            return False
+        return True

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from fanbot.bot.context import bot_of
+
 if TYPE_CHECKING:
     from fanbot.bot.app import FanBot
 
@@ -34,7 +36,6 @@ async def require_moderator(interaction: discord.Interaction) -> bool:
     """An app-command check: raises ``NotModerator`` / ``NotInGuild`` for the tree's error handler."""
     if interaction.guild_id is None:
         raise NotInGuild()
-    bot: FanBot = interaction.client  # type: ignore[assignment]
-    if not await is_moderator(bot, interaction):
+    if not await is_moderator(bot_of(interaction), interaction):
         raise NotModerator()
     return True

@@ -7,16 +7,11 @@ import logging
 import discord
 from discord import app_commands
 
+from fanbot.bot.context import interaction_translator
 from fanbot.bot.permissions import NotInGuild, NotModerator
 from fanbot.bot.replies import send
-from fanbot.i18n import pick_locale, translator
 
 log = logging.getLogger(__name__)
-
-
-def interaction_translator(interaction: discord.Interaction):  # type: ignore[no-untyped-def]
-    """The reader's language: their client's, then the guild's, then English."""
-    return translator(pick_locale(interaction.locale, interaction.guild_locale))
 
 
 class FanTree(app_commands.CommandTree):

@@ -37,13 +37,11 @@ from fanbot.domain.localtime import (
     to_iso_utc,
 )
 from fanbot.domain.localtime import zone as pytz_zone
-from fanbot.domain.model import EventStatus, SessionKind
+from fanbot.domain.model import GRID_KINDS, EventStatus, SessionKind
 from fanbot.i18n import N_
 
 # Derived event keys start with this, so a guild's events never take a catalog key.
 DERIVED_KEY_PREFIX = "guild-"
-# Sessions that decide the grid; the race must not come before them.
-GRID_KINDS = (SessionKind.QUALIFYING, SessionKind.HYPERPOLE)
 
 
 def slug(text: str) -> str:

@@ -41,6 +41,7 @@ from fanbot.domain.limits import (
     MAX_DURATION,
     MAX_EVENT_ALIASES,
     MAX_NAME,
+    MAX_POSITION,
     MAX_TEXT,
 )
 from fanbot.domain.localtime import (
@@ -440,7 +441,7 @@ def _parse_results(c: FieldChecker, raw: Any, where: str) -> tuple[ResultRecord,
         if not c.is_object(item, at):
             continue
         car_class = c.text(item, "class", at, required=True, limit=40)
-        position = c.number(item, "position", at, kind=int, minimum=1, maximum=500)
+        position = c.number(item, "position", at, kind=int, minimum=1, maximum=MAX_POSITION)
         description = c.text(item, "description", at, required=True, limit=300)
         if car_class and position and (car_class, position) in {(r.car_class, r.position) for r in records}:
             c.problems.append(

@@ -350,9 +350,8 @@ class _Reader:
                 return None
             if end[0] is not None:
                 minutes = (end[0] - instant).total_seconds() / 60
-        elif (length := vevent.get("DURATION")) is not None:
-            if isinstance(length.dt, timedelta):
-                minutes = length.dt.total_seconds() / 60
+        elif (length := vevent.get("DURATION")) is not None and isinstance(length.dt, timedelta):
+            minutes = length.dt.total_seconds() / 60
         if minutes is None:
             return instant, None, None
         duration = round(minutes)

@@ -32,6 +32,8 @@ MAX_CIRCUIT_NAME = 100
 MAX_PLACE = 100
 MAX_ALIAS = 60
 MAX_ALIASES = 10
+# A finishing position in a class, typed or in the catalog.
+MAX_POSITION = 500
 # A session's length, typed or in a file: two days (the one session cap).
 MAX_DURATION = MAX_MINUTES
 # A race weekend has a handful of sessions; the cap keeps a preview inside one embed.
@@ -54,6 +56,12 @@ OPTION_DURATION = 30
 OPTION_URL = 600
 OPTION_ZONE = 64
 OPTION_TEXT = 100
+OPTION_NUMBER = 10  # a car number
+OPTION_LABEL = 150  # a team, a car; a circuit's name, town or country
+OPTION_NOTES = 300
+OPTION_DESCRIPTION = 400  # who finished there
+OPTION_LIST = 600  # names separated by commas: drivers, aliases
+OPTION_LEADS = 60  # reminder leads: "24h, 1h, 10m"
 MIN_YEAR = 1900
 MAX_YEAR = 2200
 

@@ -22,6 +22,10 @@ class SessionKind(StrEnum):
     OTHER = "other"
 
 
+# Sessions that decide the grid: the race may not come before them.
+GRID_KINDS = (SessionKind.QUALIFYING, SessionKind.HYPERPOLE)
+
+
 @dataclass(frozen=True)
 class Series:
     code: str

@@ -4,28 +4,23 @@ reminded of, say so where the reminder went.
 Reminders themselves need nothing: they are derived from the sessions, so the
 next ones follow the new time. But a reminder already posted announced the old
 time, and fans who read it would otherwise turn up at the wrong hour.
+
+This module finds which corrections are owed; the courier words and posts them,
+as it does the reminders (``fanbot.bot.courier``, ``fanbot.bot.embeds.correction``).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import discord
-from discord.utils import format_dt
-
 from fanbot.domain.model import Event, EventStatus, Session
 from fanbot.domain.reminders import Target
-from fanbot.i18n import Translate, pick_locale, translator
-from fanbot.render.words import kind_label
 from fanbot.store import Store
 
 if TYPE_CHECKING:
-    from fanbot.bot.app import FanBot
-
-log = logging.getLogger(__name__)
+    from fanbot.reminders.dispatcher import Courier
 
 
 @dataclass(frozen=True)
@@ -64,52 +59,27 @@ async def corrections_needed(store: Store, before: Event, after: Event | None) -
     return list(found.values())
 
 
-def correction_text(c: Correction, tr: Translate) -> str:
-    kind = kind_label(c.session.kind, tr)
-    name = c.event.display_name
-    if c.new_start is None:
-        return tr(
-            "Correction: {event}, {kind} — the time announced earlier no longer holds "
-            "(cancelled or not yet rescheduled).",
-            event=name,
-            kind=kind,
-        )
-    return tr(
-        "Correction: {event}, {kind} now starts {when} ({relative}), not at the time announced earlier.",
-        event=name,
-        kind=kind,
-        when=format_dt(c.new_start, "F"),
-        relative=format_dt(c.new_start, "R"),
-    )
-
-
-async def post_corrections(bot: FanBot, guild_id: int, before: Event, after: Event | None) -> int:
+async def post_corrections(
+    store: Store, courier: Courier, guild_id: int, before: Event, after: Event | None
+) -> int:
     """Post the corrections for a change a guild's moderator made; how many went out.
-    A failure to post one is logged and does not stop the others."""
+    A failure to post one is the courier's to log, and does not stop the others."""
     posted = 0
-    for c in await corrections_needed(bot.store, before, after):
-        try:
-            if c.target.kind == "guild":
-                if c.channel_id is None:
-                    continue
-                chosen = await bot.store.reminders.guild_locale(c.target.id)
-                guild = bot.get_guild(c.target.id)
-                tr = translator(pick_locale(chosen, guild.preferred_locale if guild else None))
-                channel: discord.abc.Messageable = bot.get_partial_messageable(
-                    c.channel_id, guild_id=guild_id
-                )
-            else:
-                tr = translator(await _fan_locale(bot.store, c.target.id, c.event.id))
-                channel = await bot.create_dm(discord.Object(id=c.target.id))
-            await channel.send(correction_text(c, tr)[:2000], allowed_mentions=discord.AllowedMentions.none())
+    for c in await corrections_needed(store, before, after):
+        if c.target.kind == "guild":
+            if c.channel_id is None:
+                continue
+            fan_locale = None
+        else:
+            fan_locale = await _fan_locale(store, c.target.id, c.event.id)
+        if await courier.send_correction(c, guild_id=guild_id, fan_locale=fan_locale):
             posted += 1
-        except discord.HTTPException:
-            log.warning("could not post a correction to %s", c.target, exc_info=True)
     return posted
 
 
-async def _fan_locale(store: Store, user_id: int, event_id: int) -> str:
+async def _fan_locale(store: Store, user_id: int, event_id: int) -> str | None:
+    """The language the fan asked for this event's reminders in (None: not known)."""
     for request in await store.reminders.fan_requests(user_id=user_id):
         if request.event_id == event_id:
-            return pick_locale(request.locale)
-    return "en"
+            return request.locale
+    return None

@@ -21,6 +21,7 @@ a process that stopped lapse, and are taken over with the same nonce.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import uuid
@@ -34,6 +35,7 @@ from fanbot.clock import Clock
 from fanbot.domain.model import Event, Session
 from fanbot.domain.reminders import Claim, DeliveryKey, FanRequest, ReminderSetup, Target
 from fanbot.reminders import planner
+from fanbot.reminders.corrections import Correction
 from fanbot.reminders.planner import Wanted
 from fanbot.store import Scope, Store, StoreBusy
 
@@ -105,7 +107,15 @@ Outcome = Delivered | TargetGone | TryLater | Refused
 
 
 class Courier(Protocol):
+    """The way to Discord: reminders (``deliver``) and corrections of them."""
+
     async def deliver(self, notice: Notice) -> Outcome: ...
+
+    async def send_correction(self, correction: Correction, *, guild_id: int, fan_locale: str | None) -> bool:
+        """Post one correction (``guild_id``: the guild whose moderator made the change;
+        ``fan_locale``: a DM's language). False if Discord refused it: the courier logs
+        that, and the other corrections still go out."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -189,10 +199,8 @@ class Dispatcher:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         # Sends under way may finish and write down what Discord answered (a stop between
         # the two would leave a posted reminder "claimed", to be posted again after a

@@ -1,1 +1,2 @@
-"""Turning answers into what people read: text (console), JSON, Discord embeds."""
+"""Turning answers into what people read, without Discord: console text, JSON, and the
+words and lines every renderer shares (the Discord embeds are in ``fanbot.bot.embeds``)."""

@@ -1,16 +1,10 @@
-"""A reminder as a Discord message: what starts, when, where, how to watch."""
+"""A reminder's words: how long before, and the headline a phone notification shows."""
 
 from __future__ import annotations
 
-import discord
-from discord.utils import format_dt
-
 from fanbot.domain.model import Event, Session
 from fanbot.i18n import Translate
-from fanbot.render.embed import COLOUR, clip
-from fanbot.render.words import duration_words, kind_label, length_words
-
-GREEN = discord.Colour.from_rgb(0, 170, 80)
+from fanbot.render.words import duration_words, kind_label
 
 
 def lead_words(minutes: int, tr: Translate) -> str:
@@ -19,35 +13,10 @@ def lead_words(minutes: int, tr: Translate) -> str:
     return duration_words(minutes, tr)
 
 
-def reminder_message(
-    event: Event, session: Session, lead_minutes: int, *, late: bool, tr: Translate
-) -> tuple[str, discord.Embed]:
-    """(content, embed). The content is what a phone notification shows."""
-    assert session.start is not None, "reminders exist only for timed sessions"
+def reminder_headline(event: Event, session: Session, lead_minutes: int, tr: Translate) -> str:
+    """ "6 Hours of Spa: Race starts in 1 hour", or the green flag when ``lead_minutes`` is 0."""
     kind = kind_label(session.kind, tr)
     name = event.display_name
     if lead_minutes == 0:
-        headline = tr("Green flag! {event}: the {kind} has started", event=name, kind=kind.lower())
-    else:
-        headline = tr(
-            "{event}: {kind} starts in {lead}", event=name, kind=kind, lead=lead_words(lead_minutes, tr)
-        )
-    content = f"**{clip(headline, 1800)}**"
-    if late:
-        content += " " + tr("(late: the bot was unavailable at the planned time)")
-    embed = discord.Embed(
-        title=clip(headline, 256),
-        description=f"{format_dt(session.start, 'F')} ({format_dt(session.start, 'R')})",
-        colour=GREEN if lead_minutes == 0 else COLOUR,
-        url=event.info_url or None,
-    )
-    where = event.circuit.name
-    if event.circuit.location:
-        where += f"\n{event.circuit.location}"
-    embed.add_field(name=tr("Where"), value=clip(where, 1024), inline=True)
-    embed.add_field(name=tr("Series"), value=clip(event.series.name, 1024), inline=True)
-    if event.watch_url:
-        embed.add_field(name=tr("How to watch"), value=clip(event.watch_url, 1024), inline=False)
-    if event.length:
-        embed.set_footer(text=clip(length_words(event.length, tr), 2048))
-    return content, embed
+        return tr("Green flag! {event}: the {kind} has started", event=name, kind=kind.lower())
+    return tr("{event}: {kind} starts in {lead}", event=name, kind=kind, lead=lead_words(lead_minutes, tr))

@@ -11,13 +11,13 @@ from fanbot.answers.nextrace import NextRace
 from fanbot.answers.people import CircuitCard, DriverCard, Lineup
 from fanbot.answers.timing import SessionStatus
 from fanbot.domain.labels import STATUS_SHOUTED
-from fanbot.domain.model import Entry, Event, EventStatus, Session
+from fanbot.domain.model import Event, EventStatus, Session
 from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate, format_day, format_local, translator
-from fanbot.render.states import row_state, status_note, unknown_time
+from fanbot.render.lines import entry_line, result_line, when_words
+from fanbot.render.states import row_state, status_note
 from fanbot.render.words import (
     appearance_line,
-    car_number,
     countdown,
     edition_words,
     kind_label,
@@ -50,17 +50,16 @@ class TextStyle:
 
 def session_line(session: Session, event: Event, style: TextStyle, state: SessionState | None = None) -> str:
     tr = style.tr
-    label = kind_label(session.kind, tr)
-    if session.start is not None:
-        shown = format_local(session.start, style.zone, style.locale)
+
+    def shown(start: datetime) -> str:
+        text = format_local(start, style.zone, style.locale)
         if style.zone != event.circuit.timezone:
-            local = format_local(session.start, event.circuit.timezone, style.locale)
-            shown += " " + tr("({local} local)", local=local.split(", ", 1)[-1])
-        return labelled(label, shown, tr)
-    if session.local_date is not None:
-        day = format_day(session.local_date, style.locale)
-        return labelled(label, f"{day}, {unknown_time(state, tr)}", tr)
-    return labelled(label, tr("date TBA"), tr)
+            local = format_local(start, event.circuit.timezone, style.locale)
+            text += " " + tr("({local} local)", local=local.split(", ", 1)[-1])
+        return text
+
+    when = when_words(session.start, session.local_date, tr, style.locale, timed=shown, state=state)
+    return labelled(kind_label(session.kind, tr), when, tr)
 
 
 def status_line(status: SessionStatus, event: Event, style: TextStyle, now: datetime) -> str:
@@ -190,18 +189,8 @@ def render_race(answer: RaceCard, style: TextStyle, *, spoilers: bool = False) -
         lines.append(tr("Results are hidden (spoilers): add --spoilers to show them."))
     elif answer.results:
         lines.append(tr("Results (spoilers):"))
-        for r in answer.results:
-            number = f"#{r.number} " if r.number else ""
-            lines.append("  " + labelled(f"{r.car_class} P{r.position}", f"{number}{r.description}", tr))
+        lines += ["  " + result_line(r, tr) for r in answer.results]
     return "\n".join(lines)
-
-
-def entry_line(entry: Entry, style: TextStyle) -> str:
-    tr = style.tr
-    drivers = ", ".join(entry.drivers) if entry.drivers else tr("drivers TBA")
-    what = " — ".join(p for p in (entry.team, entry.car) if p)
-    car = f"{car_number(entry, tr)} {what}".rstrip()
-    return labelled(car, drivers, tr)
 
 
 def render_lineup(answer: Lineup, style: TextStyle) -> str:
@@ -211,7 +200,7 @@ def render_lineup(answer: Lineup, style: TextStyle) -> str:
         lines.append(tr("No entries on record for this event."))
     for group in answer.groups:
         lines.append(f"{group.car_class} ({len(group.entries)})")
-        lines += ["  " + entry_line(e, style) for e in group.entries]
+        lines += ["  " + entry_line(e, tr) for e in group.entries]
     return "\n".join(lines)
 
 

@@ -1,5 +1,5 @@
-"""Words shared by every renderer: session kinds, statuses, "time TBA", counts,
-lengths of time, ordinals, car numbers and country names in the reader's language."""
+"""Words shared by every renderer: session kinds, counts, lengths of time, ordinals,
+car numbers and country names in the reader's language."""
 
 from __future__ import annotations
 
@@ -29,14 +29,20 @@ def car_number(entry: Entry, tr: Translate) -> str:
     return entry.number_label if entry.number is not None else tr("no number")
 
 
-def duration_words(minutes: int, tr: Translate) -> str:
+def duration_words(minutes: int, tr: Translate, *, short: bool = False) -> str:
     """A length of time as fans say it: 360 -> "6 hours" / "6 heures", 1440 -> "24 hours",
-    100 -> "100 minutes", 1 -> "1 minute", 150 -> "2 h 30 min"."""
-    if minutes and minutes % 60 == 0:
-        return tr.ngettext("{n} hour", "{n} hours", minutes // 60)
+    100 -> "100 minutes", 1 -> "1 minute", 150 -> "2 h 30 min". ``short``, as a schedule
+    writes a session's length: 360 -> "6 h", 90 -> "1 h 30 min", 45 -> "45 min"."""
+    hours, rest = divmod(minutes, 60)
+    if short:
+        if hours and rest:
+            return tr("{hours} h {minutes} min", hours=hours, minutes=rest)
+        return f"{hours} h" if hours else tr("{minutes} min", minutes=rest)
+    if minutes and rest == 0:
+        return tr.ngettext("{n} hour", "{n} hours", hours)
     if minutes < 120:
         return tr.ngettext("{n} minute", "{n} minutes", minutes)
-    return tr("{hours} h {minutes} min", hours=minutes // 60, minutes=minutes % 60)
+    return tr("{hours} h {minutes} min", hours=hours, minutes=rest)
 
 
 # A published race length that starts with a plain duration: "24 hours", "2 hours 40

@@ -146,7 +146,8 @@ async def _session_ends(
     )
     assert row is not None, "sessions are written for an event that exists"
     series, zone = row["series_code"], row["zone"]
-    event_minutes = row["length_minutes"] if "length_minutes" in row.keys() else None
+    # sqlite3.Row has no .get, and `in row` looks among its values: ask its keys.
+    event_minutes = row["length_minutes"] if "length_minutes" in row.keys() else None  # noqa: SIM118
     ends: dict[str, str | None] = {}
     for s in sessions:
         length = session_length(s.kind, s.duration_minutes, event_minutes, series)

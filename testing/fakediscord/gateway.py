@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .state import FakeDiscordState
 
 log = logging.getLogger("fakediscord.gateway")
 
@@ -147,7 +147,7 @@ def _strip_content(
 class Gateway:
     """All sessions and connections of the fake gateway."""
 
-    def __init__(self, fake: FakeDiscord) -> None:
+    def __init__(self, fake: FakeDiscordState) -> None:
         self._fake = fake
         self.sessions: dict[str, GatewaySession] = {}
         self.live: dict[tuple[int, int], GatewaySession] = {}

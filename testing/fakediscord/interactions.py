@@ -21,7 +21,7 @@ from .permissions import has_all
 from .validation import EPHEMERAL, LOADING
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .messages import MessageStore
 
 JSON = dict[str, Any]
 
@@ -82,7 +82,7 @@ class InteractionResult:
     follow-up.
     """
 
-    def __init__(self, fake: FakeDiscord, state: InteractionState) -> None:
+    def __init__(self, fake: MessageStore, state: InteractionState) -> None:
         self._fake = fake
         self.state = state
 
@@ -188,7 +188,7 @@ def _localized(item: Mapping[str, Any], name: str, locale: str) -> bool:
     return name == item.get("name") or (item.get("name_localizations") or {}).get(locale) == name
 
 
-def find_command(fake: FakeDiscord, guild: FakeGuild | None, name: str, locale: str) -> JSON:
+def find_command(fake: MessageStore, guild: FakeGuild | None, name: str, locale: str) -> JSON:
     """Guild commands first (they shadow global ones with the same name), then global ones."""
     candidates: list[JSON] = []
     if guild is not None:
@@ -229,7 +229,7 @@ class OptionBuilder:
 
     def __init__(
         self,
-        fake: FakeDiscord,
+        fake: MessageStore,
         guild: FakeGuild | None,
         channel: FakeChannel | None,
         user: FakeUser,

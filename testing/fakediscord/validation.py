@@ -160,8 +160,11 @@ def check_message(body: Mapping[str, Any], *, file_count: int, require_content: 
     components = body.get("components") or []
     check_components(errors, components, v2=v2)
     if v2 and (content or embeds):
-        errors.add(("content" if content else "embeds",), "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
-                   "The 'content' and 'embeds' fields cannot be used when using components v2")  # fmt: skip
+        errors.add(
+            ("content" if content else "embeds",),
+            "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+            "The 'content' and 'embeds' fields cannot be used when using components v2",
+        )
     nonce = body.get("nonce")
     if isinstance(nonce, str) and len(nonce) > 25:
         errors.add(("nonce",), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")

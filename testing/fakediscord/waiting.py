@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -40,7 +41,5 @@ class Changes:
             if remaining <= 0:
                 raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
             event = self._event
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining if poll is None else min(poll, remaining))
-            except TimeoutError:
-                pass

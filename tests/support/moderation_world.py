@@ -6,14 +6,17 @@ Every schedule written by these tests is made up (marked "fictional"); the
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import discord
 
+from fanbot.config import catalog_path
+from fanbot.domain.catalog import Catalog
 from fanbot.domain.localtime import parse_instant
 from fanbot.store import Scope, Store
-from tests.bot_world import World
+from tests.support.bot_world import BotWorld
 
 MODERATOR_COMMANDS = ("event", "session", "entry", "result", "calendar")
 
@@ -23,7 +26,7 @@ NOW_2027 = "2027-01-15T12:00:00Z"
 
 @dataclass
 class Mods:
-    world: World
+    world: BotWorld
     member: Any  # no permission at all (alice)
     by_permission: Any  # a role with Manage Events
     by_role: Any  # holds the role the admins named as the moderator role
@@ -61,8 +64,9 @@ class Mods:
         return [e for e in await self.store.events(Scope(guild_id)) if e.guild_id == guild_id]
 
 
-async def make_mods(world: World) -> Mods:
-    """Roles and members for the permission matrix; the bot clock at mid-January 2027."""
+async def make_mods(world: BotWorld, *, guild_catalog: Catalog | None = None) -> Mods:
+    """Roles and members for the permission matrix; the bot clock at mid-January 2027.
+    With ``guild_catalog``, the guild starts with those events as its own."""
     env, guild = world.env, world.guild
     world.clock.instant = parse_instant(NOW_2027)
     race_control = guild.create_role("Race control", permissions=discord.Permissions(manage_events=True))
@@ -83,7 +87,7 @@ async def make_mods(world: World) -> Mods:
     for command in synced:
         if command.name in MODERATOR_COMMANDS:
             guild.set_command_permissions(command, {calendar_team: True})
-    return Mods(
+    made = Mods(
         world,
         world.alice,
         by_permission,
@@ -96,6 +100,9 @@ async def make_mods(world: World) -> Mods:
         calendar_team,
         {c.name: c for c in synced},
     )
+    if guild_catalog is not None:
+        await made.store.import_catalog(guild_catalog, guild_id=made.guild.id)
+    return made
 
 
 def labels(message: Any) -> list[str]:
@@ -119,3 +126,28 @@ SPA_CSV = (
     "WEC,2027,Club 6 Hours of Spa (fictional),Spa,qualifying,2027-05-07,16:30,20,,https://example.org/spa,,\n"
     "WEC,2027,Club 6 Hours of Spa (fictional),Spa,race,2027-05-08,13:00,360,,,https://example.org/watch,\n"
 )
+
+
+# A made-up guild weekend in the project's JSON catalog format, with a line-up (fictional).
+def weekend_json(circuit: str = "club-ring") -> bytes:
+    """The project's catalog format with a guild's weekend: sessions, line-up, maybe a new circuit."""
+    raw = json.loads(catalog_path().read_text(encoding="utf-8"))
+    raw["circuits"] = [c for c in raw["circuits"] if c["key"] == "la-sarthe"] + [
+        {"key": "club-ring", "name": "Club Ring (fictional)", "timezone": "Europe/Berlin"}
+    ]
+    raw["events"] = [
+        {
+            "key": "club-ring-12h",
+            "series": "WEC",
+            "season": 2027,
+            "name": "Club Ring 12 Hours (fictional)",
+            "circuit": circuit,
+            "sessions": [
+                {"kind": "practice", "date": "2027-07-09", "time": "10:00"},
+                {"kind": "qualifying", "date": "2027-07-09", "time": "17:00"},
+                {"kind": "race", "date": "2027-07-10", "time": "12:00", "duration_minutes": 720},
+            ],
+            "entries": [{"number": "12", "class": "Hypercar", "team": "Ring team", "drivers": ["R. Driver"]}],
+        }
+    ]
+    return json.dumps(raw).encode()

@@ -10,11 +10,13 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from fanbot.calendar_files.catalog import parse_catalog, shipped_catalog
 from fanbot.clock import Clock, FixedClock
 from fanbot.config import catalog_path
 from fanbot.domain.catalog import Catalog
+from fanbot.reminders.corrections import Correction
 from fanbot.reminders.dispatcher import Delivered, Dispatcher, Notice, Outcome
 from fanbot.store import Store
 
@@ -90,6 +92,9 @@ class StandInDiscord:
             message_id=earlier.message_id,
         )
 
+    async def send_correction(self, correction: Correction, *, guild_id: int, fan_locale: str | None) -> bool:
+        return True  # corrections are tested with the real courier (test_bot_reminders)
+
 
 class ProcessDied(Exception):
     pass
@@ -117,5 +122,5 @@ async def drive(dispatcher: Dispatcher, clock: FixedClock, until: datetime) -> N
     raise AssertionError("the dispatcher never settled")
 
 
-async def store_at(path) -> Store:  # type: ignore[no-untyped-def]
+async def store_at(path: Path) -> Store:
     return await Store.open(path, seed=shipped_catalog())

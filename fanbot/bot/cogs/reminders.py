@@ -1,5 +1,5 @@
-"""/reminders (a guild's reminder channel) and /remindme (a fan's DMs), plus the
-"Remind me" button on /nextrace and /race.
+"""/reminders (a guild's reminder channel) and /remindme (a fan's DMs); the "Remind me"
+button on /nextrace and /race does what /remindme add does (``views.remind_me``).
 
 Handlers parse options, call one answer function and render; the dispatcher
 (fanbot.reminders) does the sending.
@@ -8,30 +8,28 @@ Handlers parse options, call one answer function and render; the dispatcher
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _T
 from discord.ext import commands
-from discord.utils import format_dt
 
 from fanbot.answers import reminders as answers
-from fanbot.answers.context import Asker
 from fanbot.answers.errors import OPTION_SESSIONS, AnswerError, BadOption
+from fanbot.bot import autocomplete as complete
+from fanbot.bot.context import asker, interaction_translator
 from fanbot.bot.courier import role_only
+from fanbot.bot.embeds.pages import COLOUR, CONTENT_LIMIT, clip
+from fanbot.bot.embeds.reminder import broken_text, describe_setup, upcoming_lines
+from fanbot.bot.options import LEADS, Leads, Name, ShortText
 from fanbot.bot.permissions import is_moderator, require_moderator
 from fanbot.bot.replies import NO_MENTIONS, send
-from fanbot.bot.tree import interaction_translator
+from fanbot.bot.views.remind_me import remind_me
 from fanbot.domain.model import SessionKind
 from fanbot.domain.reminders import ReminderSetup
-from fanbot.i18n import N_, Translate, pick_locale
+from fanbot.i18n import N_, Translate
 from fanbot.reminders import planner
-from fanbot.render.embed import COLOUR, clip
-from fanbot.render.reminder import lead_words
-from fanbot.render.words import kind_label
-from fanbot.store import Scope
 
 if TYPE_CHECKING:
     from fanbot.bot.app import FanBot
@@ -40,79 +38,6 @@ log = logging.getLogger(__name__)
 
 # What a reminder post needs in its channel.
 NEEDED_IN_CHANNEL = ("view_channel", "send_messages", "embed_links")
-
-
-def upcoming_lines(items: list[answers.Upcoming], tr: Translate) -> list[str]:
-    lines = []
-    for u in items:
-        what = kind_label(u.session.kind, tr)
-        when = (
-            tr("green flag")
-            if u.lead_minutes == 0
-            else tr("{lead} before", lead=lead_words(u.lead_minutes, tr))
-        )
-        lines.append(
-            f"{format_dt(u.due, 'f')} ({format_dt(u.due, 'R')}) · {u.event.display_name} · {what}, {when}"
-        )
-    return lines
-
-
-def describe_setup(setup: ReminderSetup, tr: Translate) -> str:
-    leads = ", ".join(lead_words(m, tr) for m in setup.leads) or "—"
-    kinds = ", ".join(kind_label(k, tr) for k in setup.kinds) or "—"
-    lines = [
-        tr("Channel: {channel}", channel=f"<#{setup.channel_id}>"),
-        tr("Role pinged: {role}", role=f"<@&{setup.role_id}>" if setup.role_id else tr("none")),
-        tr("Series: {series}", series=", ".join(setup.series) if setup.series else tr("all")),
-        tr("Sessions: {kinds}", kinds=kinds),
-        tr("Before each: {leads}", leads=leads),
-        tr("Green flag post at the race start: {answer}", answer=tr("yes") if setup.green_flag else tr("no")),
-    ]
-    return "\n".join(lines)
-
-
-def broken_text(setup: ReminderSetup, tr: Translate) -> str:
-    assert setup.broken_at is not None
-    return tr(
-        "⚠️ Reminders stopped {when}: I could not post in <#{channel}> ({reason}). Check that the channel "
-        "exists and that I can view it, send messages and embed links there, then run /reminders test.",
-        when=format_dt(setup.broken_at, "R"),
-        channel=setup.channel_id,
-        reason=setup.broken_reason or "?",
-    )
-
-
-class RemindMeButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"fanbot:remindme:(?P<event_id>[0-9]{1,19})",
-):
-    """ "Remind me" under /nextrace and /race: works for anyone, after restarts too."""
-
-    def __init__(self, event_id: int, label: str = "Remind me") -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                emoji="⏰",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"fanbot:remindme:{event_id}",
-            )
-        )
-        self.event_id = event_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> RemindMeButton:
-        return cls(int(match["event_id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog("RemindersCog")  # type: ignore[attr-defined]
-        assert isinstance(cog, RemindersCog)
-        await cog.remind_me(interaction, f"id:{self.event_id}", None)
-
-
-def remind_me_button(event_id: int, tr: Translate) -> RemindMeButton:
-    return RemindMeButton(event_id, tr("Remind me"))
 
 
 class RemindersCog(commands.Cog):
@@ -129,9 +54,6 @@ class RemindersCog(commands.Cog):
 
     def __init__(self, bot: FanBot) -> None:
         self.bot = bot
-
-    def asker(self, interaction: discord.Interaction) -> Asker:
-        return Asker(self.bot.store, Scope(interaction.guild_id), self.bot.clock, self.bot.lookups)
 
     # ------------------------------------------------------------ guild reminders
 
@@ -150,19 +72,20 @@ class RemindersCog(commands.Cog):
         channel=_T(N_("Where reminders are posted")),
         role=_T(N_("A role to ping with each reminder (optional)")),
         series=_T(N_("Only these series, comma-separated (default: all)")),
-        before=_T(N_("How long before each session, e.g. 24h, 1h, 10m (default: 1h)")),
+        before=_T(LEADS),
         sessions=_T(N_("Which sessions, e.g. qualifying, race (default)")),
         green_flag=_T(N_("Also post when the race starts (default: yes)")),
     )
     @app_commands.check(require_moderator)
+    @app_commands.autocomplete(series=complete.series_list)
     async def setup(
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel,
         role: discord.Role | None = None,
-        series: app_commands.Range[str, 1, 100] | None = None,
-        before: app_commands.Range[str, 1, 60] | None = None,
-        sessions: app_commands.Range[str, 1, 100] | None = None,
+        series: ShortText | None = None,
+        before: Leads | None = None,
+        sessions: ShortText | None = None,
         green_flag: bool = True,
     ) -> None:
         tr = interaction_translator(interaction)
@@ -320,89 +243,17 @@ class RemindersCog(commands.Cog):
         )
         await send(interaction, content=text, ephemeral=True)
 
-    @setup.autocomplete("series")
-    async def _series(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        # Several codes may be typed: complete the last one, keep the others.
-        done, _, last = current.rpartition(",")
-        prefix = f"{done}, " if done else ""
-        codes = [s.code for s in await self.bot.store.series()]
-        return [
-            app_commands.Choice(name=f"{prefix}{code}"[:100], value=f"{prefix}{code}"[:100])
-            for code in codes
-            if code.lower().startswith(last.strip().lower())
-        ][:25]
-
     # ------------------------------------------------------------ fans
 
     @remindme.command(name=_T("add"), description=_T(N_("Get a DM before an event's qualifying and race.")))
     @app_commands.rename(event=_T("event"), before=_T("before"))
     @app_commands.describe(
         event=_T(N_("The event's name")),
-        before=_T(N_("How long before each session, e.g. 24h, 1h, 10m (default: 1h)")),
+        before=_T(LEADS),
     )
-    async def add(
-        self,
-        interaction: discord.Interaction,
-        event: app_commands.Range[str, 1, 200],
-        before: app_commands.Range[str, 1, 60] | None = None,
-    ) -> None:
-        await self.remind_me(interaction, event, before)
-
-    @add.autocomplete("event")
-    async def _add_event(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self._event_choices(interaction, current)
-
-    async def _event_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        fan = self.bot.get_cog("FanCog")
-        if fan is None:
-            return []
-        return await fan.event_choices(interaction, current)  # type: ignore[attr-defined, no-any-return]
-
-    async def remind_me(self, interaction: discord.Interaction, event_text: str, before: str | None) -> None:
-        tr = interaction_translator(interaction)
-        locale = pick_locale(interaction.locale, interaction.guild_locale)
-        try:
-            sub = await answers.subscribe(
-                self.asker(interaction),
-                user_id=interaction.user.id,
-                event_text=event_text,
-                before=before,
-                locale=locale,
-            )
-        except AnswerError as exc:
-            await send(interaction, content=exc.render(tr), ephemeral=True)
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        lines = upcoming_lines(sub.upcoming[:6], tr)
-        confirmation = (
-            tr("I will remind you about {event} here:", event=f"**{sub.event.display_name}**")
-            + "\n"
-            + "\n".join(lines)
-        )
-        try:
-            # The confirmation doubles as a check that the fan's DMs are open.
-            dm = await self.bot.create_dm(interaction.user)
-            await dm.send(clip(confirmation, 2000), allowed_mentions=NO_MENTIONS)
-        except discord.Forbidden:
-            await self.bot.store.reminders.cancel_fan_request(
-                user_id=interaction.user.id, event_id=sub.event.id
-            )
-            await interaction.followup.send(answers.DmsClosed().render(tr), ephemeral=True)
-            return
-        except discord.HTTPException:
-            log.warning("could not send the remindme confirmation to %s", interaction.user.id, exc_info=True)
-        head = (
-            tr("Done: I will send you a direct message before each of these.")
-            if sub.new
-            else tr("Updated: your reminder times for this event are changed.")
-        )
-        await interaction.followup.send(
-            clip(head + "\n" + "\n".join(lines), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+    @app_commands.autocomplete(event=complete.events)
+    async def add(self, interaction: discord.Interaction, event: Name, before: Leads | None = None) -> None:
+        await remind_me(interaction, event, before)
 
     @remindme.command(name=_T("list"), description=_T(N_("The events you asked to be reminded of.")))
     async def list_(self, interaction: discord.Interaction) -> None:
@@ -428,14 +279,13 @@ class RemindersCog(commands.Cog):
     @remindme.command(name=_T("cancel"), description=_T(N_("Stop reminders for one event, or for all.")))
     @app_commands.rename(event=_T("event"))
     @app_commands.describe(event=_T(N_("The event (leave empty to cancel them all)")))
-    async def cancel(
-        self, interaction: discord.Interaction, event: app_commands.Range[str, 1, 200] | None = None
-    ) -> None:
+    @app_commands.autocomplete(event=complete.events)
+    async def cancel(self, interaction: discord.Interaction, event: Name | None = None) -> None:
         tr = interaction_translator(interaction)
         event_id: int | None = None
         if event:
             try:
-                event_id = (await self.asker(interaction).resolve_event(event)).id
+                event_id = (await asker(self.bot, interaction).resolve_event(event)).id
             except AnswerError as exc:
                 await send(interaction, content=exc.render(tr), ephemeral=True)
                 return
@@ -448,12 +298,6 @@ class RemindersCog(commands.Cog):
             else tr("There was nothing to cancel.")
         )
         await send(interaction, content=text, ephemeral=True)
-
-    @cancel.autocomplete("event")
-    async def _cancel_event(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self._event_choices(interaction, current)
 
     # ------------------------------------------------------------ one-time notices
 
@@ -490,7 +334,7 @@ class RemindersCog(commands.Cog):
         try:
             for text in await self.notices_for(interaction):
                 await interaction.followup.send(
-                    clip(text, 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+                    clip(text, CONTENT_LIMIT), ephemeral=True, allowed_mentions=NO_MENTIONS
                 )
         except discord.HTTPException:
             log.warning("could not show a pending notice to %s", interaction.user.id, exc_info=True)

@@ -1,0 +1,85 @@
+"""Reminders in Discord: the reminder message itself (what starts, when, where, how to
+watch), and the lines /reminders and /remindme show of a setup and of what comes next."""
+
+from __future__ import annotations
+
+import discord
+from discord.utils import format_dt
+
+from fanbot.answers.reminders import Upcoming
+from fanbot.bot.embeds.pages import COLOUR, clip
+from fanbot.domain.model import Event, Session
+from fanbot.domain.reminders import ReminderSetup
+from fanbot.i18n import Translate
+from fanbot.render.reminder import lead_words, reminder_headline
+from fanbot.render.words import kind_label, length_words
+
+GREEN = discord.Colour.from_rgb(0, 170, 80)
+
+
+def reminder_message(
+    event: Event, session: Session, lead_minutes: int, *, late: bool, tr: Translate
+) -> tuple[str, discord.Embed]:
+    """(content, embed). The content is what a phone notification shows."""
+    assert session.start is not None, "reminders exist only for timed sessions"
+    headline = reminder_headline(event, session, lead_minutes, tr)
+    content = f"**{clip(headline, 1800)}**"
+    if late:
+        content += " " + tr("(late: the bot was unavailable at the planned time)")
+    embed = discord.Embed(
+        title=clip(headline, 256),
+        description=f"{format_dt(session.start, 'F')} ({format_dt(session.start, 'R')})",
+        colour=GREEN if lead_minutes == 0 else COLOUR,
+        url=event.info_url or None,
+    )
+    where = event.circuit.name
+    if event.circuit.location:
+        where += f"\n{event.circuit.location}"
+    embed.add_field(name=tr("Where"), value=clip(where, 1024), inline=True)
+    embed.add_field(name=tr("Series"), value=clip(event.series.name, 1024), inline=True)
+    if event.watch_url:
+        embed.add_field(name=tr("How to watch"), value=clip(event.watch_url, 1024), inline=False)
+    if event.length:
+        embed.set_footer(text=clip(length_words(event.length, tr), 2048))
+    return content, embed
+
+
+def upcoming_lines(items: list[Upcoming], tr: Translate) -> list[str]:
+    """The reminders to come, one a line: when (in the reader's zone), the event, the session."""
+    lines = []
+    for u in items:
+        what = kind_label(u.session.kind, tr)
+        when = (
+            tr("green flag")
+            if u.lead_minutes == 0
+            else tr("{lead} before", lead=lead_words(u.lead_minutes, tr))
+        )
+        lines.append(
+            f"{format_dt(u.due, 'f')} ({format_dt(u.due, 'R')}) · {u.event.display_name} · {what}, {when}"
+        )
+    return lines
+
+
+def describe_setup(setup: ReminderSetup, tr: Translate) -> str:
+    leads = ", ".join(lead_words(m, tr) for m in setup.leads) or "—"
+    kinds = ", ".join(kind_label(k, tr) for k in setup.kinds) or "—"
+    lines = [
+        tr("Channel: {channel}", channel=f"<#{setup.channel_id}>"),
+        tr("Role pinged: {role}", role=f"<@&{setup.role_id}>" if setup.role_id else tr("none")),
+        tr("Series: {series}", series=", ".join(setup.series) if setup.series else tr("all")),
+        tr("Sessions: {kinds}", kinds=kinds),
+        tr("Before each: {leads}", leads=leads),
+        tr("Green flag post at the race start: {answer}", answer=tr("yes") if setup.green_flag else tr("no")),
+    ]
+    return "\n".join(lines)
+
+
+def broken_text(setup: ReminderSetup, tr: Translate) -> str:
+    assert setup.broken_at is not None
+    return tr(
+        "⚠️ Reminders stopped {when}: I could not post in <#{channel}> ({reason}). Check that the channel "
+        "exists and that I can view it, send messages and embed links there, then run /reminders test.",
+        when=format_dt(setup.broken_at, "R"),
+        channel=setup.channel_id,
+        reason=setup.broken_reason or "?",
+    )

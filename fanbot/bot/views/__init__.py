@@ -1,0 +1,1 @@
+"""Discord views: buttons under an answer (pages, "which one?", Confirm / Cancel, Remind me)."""
