@@ -38,6 +38,10 @@ MAX_POSITION = 500
 MAX_DURATION = MAX_MINUTES
 # A race weekend has a handful of sessions; the cap keeps a preview inside one embed.
 MAX_SESSIONS = 20
+# Reminder leads ("24h, 1h, 10m"): at most this many, each up to a week; the longest
+# also bounds the dispatcher's window query.
+MAX_LEADS = 5
+MAX_LEAD_MINUTES = 7 * 24 * 60
 # The largest calendar file a server may upload (/event import).
 IMPORT_MAX_BYTES = 1_000_000
 # A date further than this from now is probably a typo in the year: the preview says so.

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from fanbot.domain.limits import MAX_LEAD_MINUTES, MAX_LEADS
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
 from fanbot.domain.reminders import (
@@ -29,8 +30,6 @@ DEFAULT_LEADS = (60,)
 DEFAULT_KINDS = (SessionKind.QUALIFYING, SessionKind.RACE)
 # Fans' DMs cover the sessions that decide a race weekend.
 FAN_KINDS = frozenset({SessionKind.QUALIFYING, SessionKind.HYPERPOLE, SessionKind.RACE})
-# The longest lead anyone may ask for; it bounds the dispatcher's window query.
-MAX_LEAD_MINUTES = 7 * 24 * 60
 # A reminder sent more than this after its due time says "(late)".
 LATE_AFTER = timedelta(seconds=60)
 # How long after the start a green-flag post is still worth sending.
@@ -69,7 +68,7 @@ def parse_leads(text: str) -> tuple[int, ...]:
         if minutes < 1 or minutes > MAX_LEAD_MINUTES:
             raise LeadError(N_("'{text}' is out of range: between 1 minute and 7 days."), text=part.strip())
         found.add(minutes)
-    if len(found) > 5:
+    if len(found) > MAX_LEADS:
         raise LeadError(N_("At most five reminder times, please."))
     return tuple(sorted(found, reverse=True))
 
