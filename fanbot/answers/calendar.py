@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -31,6 +32,21 @@ class Schedule:
     season: int | None
     rows: tuple[ScheduleRow, ...]
     seasons: tuple[int, ...]  # the seasons on record, to suggest when one is empty
+
+    @property
+    def season_label(self) -> str | None:
+        """ "2025", or "2025–26" for a winter series' season that runs into the next year."""
+        if self.season is None:
+            return None
+        return season_label(self.season, [d for r in self.rows for d in (r.first_day, r.race_day)])
+
+
+def season_label(season: int, days: Iterable[date | None]) -> str:
+    """How a season is named: its year, or "2025–26" when its events run into later years
+    (the Asian Le Mans Series races in the northern winter; the catalog files such a
+    season under the year it starts, ``data/README.md``)."""
+    last = max((d.year for d in days if d is not None), default=season)
+    return f"{season}–{last % 100:02d}" if last > season else str(season)
 
 
 def _local_day(event: Event, which: str) -> date | None:
@@ -105,6 +121,12 @@ class RaceCard:
 
     def session_state(self, index: int) -> SessionState:
         return self.sessions[index].state
+
+    @property
+    def season_label(self) -> str:
+        """The event's season as fans name it ("2025–26" for a winter season)."""
+        days = [_local_day(self.event, "first"), _local_day(self.event, "race")]
+        return season_label(self.event.season, days)
 
 
 async def race(asker: Asker, event: str) -> RaceCard:

@@ -38,6 +38,7 @@ DEFAULT_MINUTES: dict[SessionKind, int] = {
 RACE_DEFAULT_MINUTES: dict[str, int] = {
     "WEC": 360,  # 6 hours, the length of most of its rounds
     "ELMS": 240,  # 4 hours
+    "AsLMS": 240,  # 4 hours, each race of its double-header weekends
     "ALMS": 165,  # 2 h 45 min
     "IMSA": 160,  # 2 h 40 min, its usual sprint round
 }

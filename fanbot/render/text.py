@@ -150,10 +150,10 @@ def render_schedule(answer: Schedule, style: TextStyle) -> str:
         return tr(
             "No events for {who} in {season}. Seasons on record: {seasons}.",
             who=who,
-            season=answer.season or "—",
+            season=answer.season_label or "—",
             seasons=seasons,
         )
-    lines = [tr("{who} — season {season}", who=who, season=answer.season)]
+    lines = [tr("{who} — season {season}", who=who, season=answer.season_label)]
     for row in answer.rows:
         e = row.event
         mark = "✓" if row.done else "▶" if row.under_way or row.possibly_under_way else "•"
@@ -174,7 +174,7 @@ def render_race(answer: RaceCard, style: TextStyle, *, spoilers: bool = False) -
     event = answer.event
     lines = event_heading(event, style)
     lines.append(
-        tr("Season {season}", season=event.season)
+        tr("Season {season}", season=answer.season_label)
         + (" · " + edition_words(event.edition, tr) if event.edition else "")
     )
     for status in answer.sessions:

@@ -132,15 +132,15 @@ def race_day_stamp(row: ScheduleRow) -> str | None:
 def schedule_pages(answer: Schedule, tr: Translate, locale: str) -> list[discord.Embed]:
     who = answer.series.code if answer.series else tr("All series")
     if not answer.rows:
-        pages = Pages(tr("{who} — season {season}", who=who, season=answer.season or "—"))
+        pages = Pages(tr("{who} — season {season}", who=who, season=answer.season_label or "—"))
         pages.description = tr(
             "No events for {who} in {season}. Seasons on record: {seasons}.",
             who=who,
-            season=answer.season or "—",
+            season=answer.season_label or "—",
             seasons=", ".join(str(s) for s in answer.seasons) or "—",
         )
         return pages.finish(None, page_label(tr))
-    pages = Pages(tr("{who} — season {season}", who=who, season=answer.season))
+    pages = Pages(tr("{who} — season {season}", who=who, season=answer.season_label))
     lines = []
     for row in answer.rows:
         e = row.event
@@ -159,7 +159,7 @@ def race_pages(answer: RaceCard, tr: Translate, locale: str) -> list[discord.Emb
     event = answer.event
     lines = _heading_lines(event, tr)
     lines.append(
-        tr("Season {season}", season=event.season)
+        tr("Season {season}", season=answer.season_label)
         + (" · " + edition_words(event.edition, tr) if event.edition else "")
     )
     pages = Pages(event.display_name, "\n".join(lines))
