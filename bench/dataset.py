@@ -304,10 +304,12 @@ async def grow(path: Path, now: datetime, *, guilds: int = GUILDS) -> Grown:
             )
         counts = {}
         for table in ("events", "entries", "drivers", "sessions"):
-            async with store._db.execute(f"SELECT COUNT(*) FROM {table}") as cur:
+            async with store.database.connection.execute(f"SELECT COUNT(*) FROM {table}") as cur:
                 row = await cur.fetchone()
             counts[table] = int(row[0]) if row else 0
-        async with store._db.execute("SELECT COUNT(*) FROM events WHERE guild_id IS NOT NULL") as cur:
+        async with store.database.connection.execute(
+            "SELECT COUNT(*) FROM events WHERE guild_id IS NOT NULL"
+        ) as cur:
             row = await cur.fetchone()
         own = int(row[0]) if row else 0
     finally:

@@ -77,7 +77,7 @@ async def _clear_the_way(store: Store, now: datetime, keep: Iterable[int]) -> No
     a generated race that happens to fall today adds nothing to the figures."""
     low, high = to_iso_utc(now - timedelta(days=2)), to_iso_utc(now + timedelta(days=2))
     kept = list(keep)
-    async with store._write() as db:
+    async with store.database.write() as db:
         await db.execute("CREATE TEMP TABLE bench_keep (id INTEGER PRIMARY KEY)")
         await db.executemany("INSERT INTO bench_keep VALUES (?)", [(k,) for k in kept])
         await db.execute(
@@ -91,7 +91,7 @@ async def _clear_the_way(store: Store, now: datetime, keep: Iterable[int]) -> No
 
 
 async def _place(store: Store, sessions: list[tuple[int, datetime]]) -> None:
-    async with store._write() as db:
+    async with store.database.write() as db:
         await db.executemany(
             "UPDATE sessions SET start_at = ?, sort_at = ?, horizon_at = ? WHERE id = ?",
             [(to_iso_utc(at), to_iso_utc(at), to_iso_utc(at), sid) for sid, at in sessions],
@@ -107,7 +107,7 @@ async def prepare_timeliness(db: Path, count: int, guilds: int, now: datetime) -
     planned: list[Planned] = []
     try:
         per_guild = math.ceil(count / guilds)
-        async with store._db.execute(
+        async with store.database.connection.execute(
             "SELECT e.guild_id, s.id FROM sessions s JOIN events e ON e.id = s.event_id "
             "WHERE e.guild_id IS NOT NULL ORDER BY e.guild_id, s.id"
         ) as cur:
@@ -160,10 +160,10 @@ async def prepare_fanout(db: Path, guilds: int, now: datetime) -> tuple[list[Pla
             ],
         }
         # The catalog's own series list is imported unchanged (a catalog import may rename series).
-        async with store._db.execute("SELECT code, name, source FROM series") as cur:
+        async with store.database.connection.execute("SELECT code, name, source FROM series") as cur:
             raw["series"] = [{"code": c, "name": n, "source": s} for c, n, s in await cur.fetchall()]
         await store.import_catalog(parse_catalog(raw, source="fan-out"))
-        async with store._db.execute(
+        async with store.database.connection.execute(
             "SELECT s.id FROM sessions s JOIN events e ON e.id = s.event_id WHERE e.key = 'bench-fanout-6h'"
         ) as cur:
             row = await cur.fetchone()

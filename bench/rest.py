@@ -85,7 +85,7 @@ async def prepare_scale(db: Path, guilds: int, now: datetime) -> tuple[int, int,
             await store.reminders.save_setup(setup(i), now=now)
         from_setups = await pending_reminders(store, now)
         # Fans ask for future catalog events with a qualifying and a race: two DMs each.
-        async with store._db.execute(
+        async with store.database.connection.execute(
             "SELECT DISTINCT e.id FROM events e JOIN sessions s ON s.event_id = e.id "
             "WHERE e.guild_id IS NULL AND s.kind = 'qualifying' AND s.start_at > ? ORDER BY e.id",
             (to_iso_utc(now + timedelta(days=2)),),
@@ -100,7 +100,7 @@ async def prepare_scale(db: Path, guilds: int, now: datetime) -> tuple[int, int,
                 (1_280_000_000_000_000_000 + fan, event, guild_id(n % guilds), "60", "en", to_iso_utc(since))
             )
         # Bulk rows through SQL: a fan-by-fan add_fan_request would take minutes here.
-        async with store._write() as conn:
+        async with store.database.write() as conn:
             await conn.executemany(
                 "INSERT INTO fan_reminders (user_id, event_id, guild_id, leads, locale, since) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

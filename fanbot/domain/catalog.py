@@ -159,7 +159,7 @@ def session_timing(
 
     A session with a known date but no time sorts at the start of its local day. When it
     ends is derived from these and its length where sessions are written
-    (``store.editing.put_sessions``, by ``domain.session_time``).
+    (``store.rows.put_sessions``, by ``domain.session_time``).
     """
     if day is None:
         return None, None, None

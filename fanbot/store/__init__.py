@@ -1,19 +1,21 @@
-"""The SQLite store: the only place in fanbot that holds SQL.
+"""The store: the only place in fanbot that holds SQL (SQLite today).
 
 Layers above import from this package, never from its modules: what is listed here
-is the store's interface, which the PostgreSQL backend will implement too.
+is the store's interface, which the PostgreSQL backend will implement too. Inside,
+``Store`` (``facade``) is composed of parts that reach the database only through
+``Database`` and ``Transaction`` (``backend``): the calendar's reads (``reads``), the
+catalog importer (``importer``), guild settings (``settings``), moderators' edits and
+their audit log (``editing``, ``audit``) and the reminder tables (``reminders``), with
+rows mapped to domain objects in one place (``rows``). ``sqlite`` is the one backend;
+``schema`` applies the numbered migrations.
 """
 
-from fanbot.store.database import (
-    CalendarRow,
-    CatalogSource,
-    ImportSummary,
-    Scope,
-    Store,
-    StoreBusy,
-    StoreUnavailable,
-)
-from fanbot.store.editing import AuditEntry, DuplicateKey, EditRefused, EventWrite, NotOwned, StaleVersion
+from fanbot.store.audit import AuditEntry
+from fanbot.store.backend import StoreBusy, StoreUnavailable
+from fanbot.store.editing import DuplicateKey, EditRefused, EventWrite, NotOwned, StaleVersion
+from fanbot.store.facade import Store
+from fanbot.store.importer import CatalogSource, ImportSummary
+from fanbot.store.reads import CalendarRow, Scope
 
 __all__ = [
     "AuditEntry",

@@ -1,4 +1,4 @@
-"""Reminder state in SQLite: who wants reminding, and what was delivered.
+"""Reminder state in the store: who wants reminding, and what was delivered.
 
 Due times are not stored; the dispatcher derives them from the sessions as they
 are now (``sessions_starting``) and the settings here. A delivery row is written
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
-
-import aiosqlite
+from typing import Literal
 
 from fanbot.domain.localtime import from_iso_utc, to_iso_utc
 from fanbot.domain.model import SessionKind
@@ -26,13 +24,14 @@ from fanbot.domain.reminders import (
     SessionSlot,
     Target,
 )
-
-if TYPE_CHECKING:
-    from fanbot.store.database import Store
+from fanbot.store.backend import Database, Row
+from fanbot.store.rows import stored_instant
+from fanbot.store.settings import GuildSettings
 
 # The dispatcher's writes may wait this long for another process's write lock (they wait
 # without holding up reads); a command's writes give up sooner, to answer in time.
 DISPATCH_WAIT_SECONDS = 30.0
+
 
 def _join(values: Iterable[object]) -> str:
     return "|".join(str(v) for v in values)
@@ -40,15 +39,6 @@ def _join(values: Iterable[object]) -> str:
 
 def _split_ints(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split("|") if x)
-
-
-def stored_instant(text: str) -> datetime:
-    """An instant as the store keeps it ("2012-10-20T15:30:00Z"), read as aware UTC.
-
-    The dispatcher reads thousands per pass and every command dozens: fromisoformat
-    is ten times faster than the strptime of ``from_iso_utc``, which still reads
-    anything not in the stored form (and refuses what is not an instant)."""
-    return datetime.fromisoformat(text) if text.endswith("Z") else from_iso_utc(text)
 
 
 def _when(text: str | None) -> datetime | None:
@@ -59,26 +49,20 @@ class Reminders:
     """The reminder tables. Reached as ``store.reminders``; SQL stays in the store.
 
     Its writes are ``names="none"``: they change no event, circuit or driver name, so
-    the name indexes built from the store stay valid while reminders go out."""
+    the name indexes built from the store stay valid while reminders go out. Its reads
+    are ``fetch_all``: one trip to the database thread instead of three (execute, fetch,
+    close); every command checks for pending notices here, so it adds up."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    @property
-    def _db(self) -> aiosqlite.Connection:
-        return self._store._db
-
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        # One trip to the database thread instead of three (execute, fetch, close):
-        # every command checks for pending notices here, so it adds up.
-        return list(await self._db.execute_fetchall(sql, params))
+    def __init__(self, database: Database, settings: GuildSettings) -> None:
+        self._db = database
+        self._settings = settings
 
     # ------------------------------------------------------------ guild setups
 
     async def save_setup(self, setup: ReminderSetup, *, now: datetime) -> None:
         """Create or replace a guild's setup; saving again also clears a broken mark."""
-        async with self._store._write(names="none") as db:
-            await db.execute(
+        async with self._db.write(names="none") as tx:
+            await tx.execute(
                 "INSERT INTO reminder_setups (guild_id, channel_id, role_id, series, kinds, leads, "
                 "green_flag, active, since, broken_at, broken_reason, broken_told, updated_by, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, NULL, NULL, 0, ?, ?) "
@@ -106,30 +90,28 @@ class Reminders:
             )
 
     async def setup(self, guild_id: int) -> ReminderSetup | None:
-        rows = await self._rows("SELECT * FROM reminder_setups WHERE guild_id = ?", (guild_id,))
+        rows = await self._db.fetch_all("SELECT * FROM reminder_setups WHERE guild_id = ?", (guild_id,))
         return _setup(rows[0]) if rows else None
 
     async def active_setups(self) -> list[ReminderSetup]:
         """Every guild that wants reminders and whose channel still works."""
-        rows = await self._rows(
+        rows = await self._db.fetch_all(
             "SELECT * FROM reminder_setups WHERE active = 1 AND broken_at IS NULL ORDER BY guild_id"
         )
         return [_setup(r) for r in rows]
 
     async def turn_off(self, guild_id: int, *, by: int | None, now: datetime) -> bool:
-        async with self._store._write(names="none") as db:
-            cur = await db.execute(
+        async with self._db.write(names="none") as tx:
+            changed, _ = await tx.execute(
                 "UPDATE reminder_setups SET active = 0, updated_by = ?, updated_at = ? "
                 "WHERE guild_id = ? AND active = 1",
                 (by, to_iso_utc(now), guild_id),
             )
-            changed = cur.rowcount
-            await cur.close()
         return changed > 0
 
     async def mark_broken(self, guild_id: int, reason: str, *, now: datetime) -> None:
-        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
-            await db.execute(
+        async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
+            await tx.execute(
                 "UPDATE reminder_setups SET broken_at = ?, broken_reason = ?, broken_told = 0 "
                 "WHERE guild_id = ? AND broken_at IS NULL",
                 (to_iso_utc(now), reason[:300], guild_id),
@@ -140,8 +122,8 @@ class Reminders:
         setup = await self.setup(guild_id)
         if setup is None or not setup.broken or setup.broken_told or not setup.active:
             return None
-        async with self._store._write(names="none") as db:
-            await db.execute("UPDATE reminder_setups SET broken_told = 1 WHERE guild_id = ?", (guild_id,))
+        async with self._db.write(names="none") as tx:
+            await tx.execute("UPDATE reminder_setups SET broken_told = 1 WHERE guild_id = ?", (guild_id,))
         return setup
 
     # ------------------------------------------------------------ fans
@@ -158,33 +140,33 @@ class Reminders:
     ) -> bool:
         """Remember that a fan wants DMs for an event; False if they already asked
         (the leads are then updated)."""
-        async with self._store._write(names="none") as db:
-            cur = await db.execute(
+        async with self._db.write(names="none") as tx:
+            existing = await tx.fetch_one(
                 "SELECT id FROM fan_reminders WHERE user_id = ? AND event_id = ?", (user_id, event_id)
             )
-            existing = await cur.fetchone()
-            await cur.close()
             if existing is not None:
-                await db.execute(
+                await tx.execute(
                     "UPDATE fan_reminders SET leads = ?, locale = ? WHERE id = ?",
                     (_join(leads), locale, existing[0]),
                 )
             else:
-                await db.execute(
+                await tx.execute(
                     "INSERT INTO fan_reminders (user_id, event_id, guild_id, leads, locale, since) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (user_id, event_id, guild_id, _join(leads), locale, to_iso_utc(now)),
                 )
             # Asking again is the fan saying their DMs are open now.
-            await db.execute("DELETE FROM closed_dms WHERE user_id = ?", (user_id,))
+            await tx.execute("DELETE FROM closed_dms WHERE user_id = ?", (user_id,))
         return existing is None
 
     async def fan_requests(self, *, user_id: int | None = None) -> list[FanRequest]:
         """One fan's requests, or (``user_id`` None) every fan's whose DMs are open."""
         if user_id is not None:
-            rows = await self._rows("SELECT * FROM fan_reminders WHERE user_id = ? ORDER BY id", (user_id,))
+            rows = await self._db.fetch_all(
+                "SELECT * FROM fan_reminders WHERE user_id = ? ORDER BY id", (user_id,)
+            )
         else:
-            rows = await self._rows(
+            rows = await self._db.fetch_all(
                 "SELECT f.* FROM fan_reminders f LEFT JOIN closed_dms d ON d.user_id = f.user_id "
                 "WHERE d.user_id IS NULL ORDER BY f.id"
             )
@@ -192,41 +174,37 @@ class Reminders:
 
     async def cancel_fan_request(self, *, user_id: int, event_id: int | None) -> int:
         """Drop one request (or all of a fan's, ``event_id`` None); how many went."""
-        async with self._store._write(names="none") as db:
-            cur = await db.execute(
+        async with self._db.write(names="none") as tx:
+            gone, _ = await tx.execute(
                 "DELETE FROM fan_reminders WHERE user_id = ? AND (? IS NULL OR event_id = ?)",
                 (user_id, event_id, event_id),
             )
-            gone = cur.rowcount
-            await cur.close()
         return gone
 
     async def close_dms(self, user_id: int, *, now: datetime) -> None:
-        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
-            await db.execute(
+        async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
+            await tx.execute(
                 "INSERT INTO closed_dms (user_id, closed_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
                 (user_id, to_iso_utc(now)),
             )
 
     async def take_closed_dm_notice(self, user_id: int) -> bool:
         """True once after a fan's DMs refused a reminder: they are to be told."""
-        async with self._store._write(names="none") as db:
-            cur = await db.execute(
+        async with self._db.write(names="none") as tx:
+            changed, _ = await tx.execute(
                 "UPDATE closed_dms SET told = 1 WHERE user_id = ? AND told = 0", (user_id,)
             )
-            changed = cur.rowcount
-            await cur.close()
         return changed > 0
 
     async def dms_closed(self, user_id: int) -> bool:
-        rows = await self._rows("SELECT 1 FROM closed_dms WHERE user_id = ?", (user_id,))
+        rows = await self._db.fetch_all("SELECT 1 FROM closed_dms WHERE user_id = ?", (user_id,))
         return bool(rows)
 
     # ------------------------------------------------------------ sessions and deliveries
 
     async def sessions_starting(self, after: datetime, upto: datetime) -> list[SessionSlot]:
         """Timed sessions of events that are not cancelled, starting in (after, upto]."""
-        rows = await self._rows(
+        rows = await self._db.fetch_all(
             "SELECT s.id, s.event_id, s.kind, s.start_at, e.guild_id, sr.code "
             "FROM sessions s CROSS JOIN events e JOIN series sr ON sr.id = e.series_id "
             "WHERE e.id = s.event_id AND s.start_at > ? AND s.start_at <= ? "
@@ -254,7 +232,7 @@ class Reminders:
     async def first_start_after(self, instant: datetime) -> datetime | None:
         """The earliest timed session starting after ``instant`` (an index lookup):
         where the dispatcher's next window begins when the current one is empty."""
-        rows = await self._rows(
+        rows = await self._db.fetch_all(
             "SELECT MIN(start_at) FROM sessions WHERE start_at > ?", (to_iso_utc(instant),)
         )
         return _when(rows[0][0]) if rows else None
@@ -266,13 +244,13 @@ class Reminders:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            rows = await self._rows(f"SELECT * FROM deliveries WHERE session_id IN ({marks})", chunk)
+            rows = await self._db.fetch_all(f"SELECT * FROM deliveries WHERE session_id IN ({marks})", chunk)
             found.extend(_delivery(r) for r in rows)
         return found
 
     async def deliveries_of(self, target: Target, *, limit: int = 10) -> list[Delivery]:
         """A target's most recent deliveries, newest first (for status and tests)."""
-        rows = await self._rows(
+        rows = await self._db.fetch_all(
             "SELECT * FROM deliveries WHERE target_kind = ? AND target_id = ? ORDER BY id DESC LIMIT ?",
             (target.kind, target.id, limit),
         )
@@ -294,7 +272,7 @@ class Reminders:
         process or is finished, and is skipped.
         """
         claims: list[Claim] = []
-        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
+        async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
             for key, due, nonce in wanted:
                 params = (
                     key.target.kind,
@@ -303,26 +281,22 @@ class Reminders:
                     key.lead_minutes,
                     to_iso_utc(key.session_start),
                 )
-                cur = await db.execute(
+                inserted, rowid = await tx.execute(
                     "INSERT INTO deliveries (target_kind, target_id, session_id, lead_minutes, "
                     "session_start, due_at, state, claimed_by, claimed_until, attempts, nonce) "
                     "VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, 1, ?) ON CONFLICT DO NOTHING",
                     (*params, to_iso_utc(due), owner, to_iso_utc(lease_until), nonce),
                 )
-                inserted, rowid = cur.rowcount, cur.lastrowid
-                await cur.close()
                 if inserted == 1 and rowid is not None:
                     claims.append(Claim(rowid, key, due, nonce, 1))
                     continue
-                cur = await db.execute(
+                taken = await tx.fetch_one(
                     "UPDATE deliveries SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 "
                     "WHERE target_kind = ? AND target_id = ? AND session_id = ? AND lead_minutes = ? "
                     "AND session_start = ? AND state = 'claimed' AND claimed_until <= ? "
                     "RETURNING id, nonce, attempts",
                     (owner, to_iso_utc(lease_until), *params, to_iso_utc(now)),
                 )
-                taken = await cur.fetchone()
-                await cur.close()
                 if taken is not None:
                     claims.append(Claim(int(taken[0]), key, due, str(taken[1]), int(taken[2])))
         return claims
@@ -338,9 +312,9 @@ class Reminders:
         """Write down reminders that will not be sent (missed after downtime, or
         superseded); a key that already has a row is left alone."""
         written = 0
-        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
+        async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
             for key, due, nonce in keys:
-                cur = await db.execute(
+                inserted, _ = await tx.execute(
                     "INSERT INTO deliveries (target_kind, target_id, session_id, lead_minutes, "
                     "session_start, due_at, state, nonce, finished_at, error) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -357,17 +331,16 @@ class Reminders:
                         error,
                     ),
                 )
-                written += cur.rowcount
-                await cur.close()
+                written += inserted
         return written
 
     async def abandon(self, keys: Sequence[DeliveryKey], *, now: datetime) -> int:
         """Close claims whose process died and whose session has started: they may
         or may not have reached Discord, and it is too late to find out by resending."""
         closed = 0
-        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
+        async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
             for key in keys:
-                cur = await db.execute(
+                abandoned, _ = await tx.execute(
                     "UPDATE deliveries SET state = 'missed', finished_at = ?, claimed_until = NULL, "
                     "error = 'claim abandoned by a stopped process; maybe sent' "
                     "WHERE target_kind = ? AND target_id = ? AND session_id = ? AND lead_minutes = ? "
@@ -382,14 +355,12 @@ class Reminders:
                         to_iso_utc(now),
                     ),
                 )
-                closed += cur.rowcount
-                await cur.close()
+                closed += abandoned
         return closed
 
     async def guild_locale(self, guild_id: int) -> str | None:
         """The language a guild's moderators chose for its posts (None: Discord's)."""
-        rows = await self._rows("SELECT locale FROM guild_settings WHERE guild_id = ?", (guild_id,))
-        return str(rows[0][0]) if rows and rows[0][0] else None
+        return await self._settings.guild_locale(guild_id)
 
     async def finish(
         self,
@@ -404,23 +375,21 @@ class Reminders:
         error: str | None = None,
     ) -> bool:
         """Close a claim this process holds. False if it lost the claim meanwhile."""
-        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
-            cur = await db.execute(
+        async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
+            changed, _ = await tx.execute(
                 "UPDATE deliveries SET state = ?, finished_at = ?, channel_id = ?, message_id = ?, "
                 "late = ?, error = ?, claimed_until = NULL WHERE id = ? AND state = 'claimed' "
                 "AND claimed_by = ?",
                 (state, to_iso_utc(now), channel_id, message_id, int(late), error, delivery_id, owner),
             )
-            changed = cur.rowcount
-            await cur.close()
         return changed > 0
 
     async def renew(self, delivery_ids: Sequence[int], *, owner: str, until: datetime) -> None:
         """Extend the leases of claims ``owner`` still holds (queued in a live process)."""
         if not delivery_ids:
             return
-        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
-            await db.executemany(
+        async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
+            await tx.executemany(
                 "UPDATE deliveries SET claimed_until = ? "
                 "WHERE id = ? AND state = 'claimed' AND claimed_by = ?",
                 [(to_iso_utc(until), delivery_id, owner) for delivery_id in delivery_ids],
@@ -428,15 +397,15 @@ class Reminders:
 
     async def retry_later(self, delivery_id: int, *, owner: str, until: datetime, error: str) -> None:
         """Keep the claim but let it lapse at ``until``, when it is tried again."""
-        async with self._store._write(names="none", wait=DISPATCH_WAIT_SECONDS) as db:
-            await db.execute(
+        async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
+            await tx.execute(
                 "UPDATE deliveries SET claimed_until = ?, error = ? WHERE id = ? AND state = 'claimed' "
                 "AND claimed_by = ?",
                 (to_iso_utc(until), error[:300], delivery_id, owner),
             )
 
 
-def _setup(r: aiosqlite.Row) -> ReminderSetup:
+def _setup(r: Row) -> ReminderSetup:
     kinds = []
     for k in str(r["kinds"]).split("|"):
         if k:
@@ -458,7 +427,7 @@ def _setup(r: aiosqlite.Row) -> ReminderSetup:
     )
 
 
-def _fan(r: aiosqlite.Row) -> FanRequest:
+def _fan(r: Row) -> FanRequest:
     return FanRequest(
         id=int(r["id"]),
         user_id=int(r["user_id"]),
@@ -470,7 +439,7 @@ def _fan(r: aiosqlite.Row) -> FanRequest:
     )
 
 
-def _delivery(r: aiosqlite.Row) -> Delivery:
+def _delivery(r: Row) -> Delivery:
     key = DeliveryKey(
         Target(r["target_kind"], int(r["target_id"])),
         int(r["session_id"]),

@@ -60,7 +60,7 @@ def everything(path: Path) -> tuple[object, ...]:
 
 
 async def name_counters_of(store: Store) -> list[tuple[object, ...]]:
-    async with store._db.execute("SELECT scope, value FROM name_revision ORDER BY scope") as cur:
+    async with store.database.connection.execute("SELECT scope, value FROM name_revision ORDER BY scope") as cur:
         return [tuple(r) for r in await cur.fetchall()]
 
 

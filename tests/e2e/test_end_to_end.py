@@ -57,7 +57,7 @@ async def prepare_reminder(db: Path, due_in: timedelta) -> None:
             weekend("e2e-race", [("race", "2030-01-01", "12:00")], name="E2E 6 Hours"), guild_id=GUILD_ID
         )
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1) + due_in
-        async with store._write() as db_conn:
+        async with store.database.write() as db_conn:
             await db_conn.execute(
                 "UPDATE sessions SET start_at = ?, sort_at = ?, horizon_at = ? WHERE key = 'race' AND "
                 "event_id = (SELECT id FROM events WHERE key = 'e2e-race')",

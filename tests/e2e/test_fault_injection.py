@@ -77,7 +77,7 @@ async def place_race_reminder(
             weekend("burst-race", [("race", "2030-01-01", "12:00")], name="Burst 6 Hours")
         )
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1, seconds=due_in)
-        async with store._write() as conn:
+        async with store.database.write() as conn:
             await conn.execute(
                 "UPDATE sessions SET start_at = ?, sort_at = ?, horizon_at = ? WHERE key = 'race' AND "
                 "event_id = (SELECT id FROM events WHERE key = 'burst-race' AND guild_id IS NULL)",

@@ -11,9 +11,8 @@ async def dump(store: Store) -> dict[str, list[tuple[object, ...]]]:
     Leaves out ``name_revision``: it counts the write transactions that changed rows (for
     the name indexes' caches); tests of "changes nothing at all" check it themselves."""
     out: dict[str, list[tuple[object, ...]]] = {}
-    async with store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") as cur:
-        tables = [r[0] for r in await cur.fetchall() if r[0] != "name_revision"]
+    rows = await store.database.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    tables = [r[0] for r in rows if r[0] != "name_revision"]
     for table in tables:
-        async with store._db.execute(f"SELECT * FROM {table} ORDER BY 1") as cur:
-            out[table] = [tuple(r) for r in await cur.fetchall()]
+        out[table] = [tuple(r) for r in await store.database.fetch_all(f"SELECT * FROM {table} ORDER BY 1")]
     return out

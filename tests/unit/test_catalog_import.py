@@ -138,7 +138,7 @@ async def test_a_failure_while_writing_rolls_the_whole_import_back(store, monkey
     catalog = parse_catalog(raw)
     before = await dump(store)
     calls = 0
-    original = store._replace_event_details
+    original = store.importer.replace_event_details
 
     async def fail_on_second(*args):
         nonlocal calls
@@ -147,7 +147,7 @@ async def test_a_failure_while_writing_rolls_the_whole_import_back(store, monkey
             raise RuntimeError("disk on fire")
         await original(*args)
 
-    monkeypatch.setattr(store, "_replace_event_details", fail_on_second)
+    monkeypatch.setattr(store.importer, "replace_event_details", fail_on_second)
     with pytest.raises(RuntimeError):
         await store.import_catalog(catalog)
     assert await dump(store) == before

@@ -105,11 +105,11 @@ async def test_a_dry_run_counts_the_changes_and_rolls_them_back(store):
 async def test_guild_copies_made_before_version_4_are_folded_into_the_shared_circuit(db_path):
     old = await Store.open(db_path, seed=shipped_catalog(), upto_version=3)
     # What the version-3 importer did with a guild file naming la-sarthe: a guild copy.
-    await old._db.execute(
+    await old.database.connection.execute(
         "INSERT INTO circuits (guild_id, key, name, timezone) VALUES (?, 'la-sarthe', 'Copy', 'Europe/Paris')",
         (GUILD,),
     )
-    await old._db.execute(
+    await old.database.connection.execute(
         "INSERT INTO events (guild_id, key, series_id, circuit_id, season, name) VALUES "
         "(?, 'club-race', 1, (SELECT id FROM circuits WHERE guild_id = ?), 2027, 'Club race (fictional)')",
         (GUILD, GUILD),

@@ -10,7 +10,7 @@ from fanbot.calendar_files.catalog import parse_catalog, shipped_catalog
 from fanbot.config import catalog_path
 from fanbot.domain.localtime import parse_instant
 from fanbot.store import Scope, Store
-from fanbot.store.database import migrations
+from fanbot.store.schema import migrations
 
 
 async def test_new_database_is_migrated_to_the_latest_version_and_seeded(store):
@@ -20,26 +20,26 @@ async def test_new_database_is_migrated_to_the_latest_version_and_seeded(store):
 
 
 async def test_connection_uses_wal_foreign_keys_and_a_busy_timeout(store):
-    async with store._db.execute("PRAGMA journal_mode") as cur:
+    async with store.database.connection.execute("PRAGMA journal_mode") as cur:
         assert (await cur.fetchone())[0] == "wal"
-    async with store._db.execute("PRAGMA foreign_keys") as cur:
+    async with store.database.connection.execute("PRAGMA foreign_keys") as cur:
         assert (await cur.fetchone())[0] == 1
-    async with store._db.execute("PRAGMA busy_timeout") as cur:
+    async with store.database.connection.execute("PRAGMA busy_timeout") as cur:
         assert (await cur.fetchone())[0] >= 1000
 
 
 async def test_version_1_database_upgrades_in_place_with_nothing_lost(db_path):
     old = await Store.open(db_path, upto_version=1)
     assert await old.schema_version() == 1
-    await old._db.execute("INSERT INTO series (code, name) VALUES ('ELMS', 'European Le Mans Series')")
-    await old._db.execute(
+    await old.database.connection.execute("INSERT INTO series (code, name) VALUES ('ELMS', 'European Le Mans Series')")
+    await old.database.connection.execute(
         "INSERT INTO circuits (key, name, timezone) VALUES ('paul-ricard', 'Paul Ricard', 'Europe/Paris')"
     )
-    await old._db.execute(
+    await old.database.connection.execute(
         "INSERT INTO events (guild_id, key, series_id, circuit_id, season, name) "
         "VALUES (42, 'elms-2027-le-castellet', 1, 1, 2027, '4 Hours of Le Castellet')"
     )
-    await old._db.execute(
+    await old.database.connection.execute(
         "INSERT INTO sessions (event_id, key, kind, start_at, local_date, sort_at, horizon_at) "
         "VALUES (1, 'race', 'race', '2027-04-18T10:00:00Z', '2027-04-18', "
         "'2027-04-18T10:00:00Z', '2027-04-18T10:00:00Z')"
@@ -65,7 +65,7 @@ async def test_a_failed_migration_leaves_the_database_at_its_old_version(db_path
         *migrations()[:1],
         (2, "CREATE TABLE results (id INTEGER PRIMARY KEY); SELECT nope FROM nowhere;"),
     ]
-    monkeypatch.setattr("fanbot.store.database.migrations", lambda: broken)
+    monkeypatch.setattr("fanbot.store.schema.migrations", lambda: broken)
     with pytest.raises(aiosqlite.OperationalError):
         await Store.open(db_path)
     async with aiosqlite.connect(db_path) as db:

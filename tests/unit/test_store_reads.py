@@ -18,8 +18,8 @@ from fanbot.answers.people import circuit, lineup
 from fanbot.calendar_files.catalog import parse_catalog
 from fanbot.config import catalog_path
 from fanbot.domain.model import EventStatus
-from fanbot.store import Scope, Store
-from fanbot.store.database import BUSY_TIMEOUT_MS, StoreBusy
+from fanbot.store import Scope, Store, StoreBusy
+from fanbot.store.sqlite import BUSY_TIMEOUT_MS
 
 GUILD = 4242
 
@@ -115,8 +115,8 @@ async def test_answers_read_without_a_trip_to_the_database_thread(store, asker, 
     def no_trip(*args: object, **kwargs: object) -> None:
         raise AssertionError("a short read went through aiosqlite's thread")
 
-    monkeypatch.setattr(store._db, "execute_fetchall", no_trip)
-    monkeypatch.setattr(store._db, "execute", no_trip)
+    monkeypatch.setattr(store.database.connection, "execute_fetchall", no_trip)
+    monkeypatch.setattr(store.database.connection, "execute", no_trip)
     assert (await next_race(ask)).event == event
     assert (await lineup(ask, f"id:{event.id}")).event.id == event.id
     assert (await circuit(ask, "Road Atlanta")).circuit.key == "road-atlanta"
@@ -124,7 +124,7 @@ async def test_answers_read_without_a_trip_to_the_database_thread(store, asker, 
 
 async def test_a_read_during_this_process_write_sees_that_write(store):
     event = (await store.events(Scope.catalog()))[0]
-    async with store._write() as db:
+    async with store.database.write() as db:
         await db.execute("UPDATE events SET name = 'Renamed' WHERE id = ?", (event.id,))
         # Code that reads in the middle of its own write (the moderators' snapshots) sees it.
         assert (await store.event(Scope.catalog(), event.id)).name == "Renamed"  # type: ignore[union-attr]
@@ -220,12 +220,12 @@ async def test_a_write_that_gave_up_on_the_lock_leaves_reads_their_busy_timeout(
     try:
         other.execute("BEGIN IMMEDIATE")
         with pytest.raises(StoreBusy):
-            async with store._write(wait=0.05):
+            async with store.database.write(wait=0.05):
                 pass
     finally:
         other.execute("ROLLBACK")
         other.close()
-    rows = await store._db.execute_fetchall("PRAGMA busy_timeout")
+    rows = await store.database.connection.execute_fetchall("PRAGMA busy_timeout")
     assert next(iter(rows))[0] == BUSY_TIMEOUT_MS
 
 
@@ -237,7 +237,7 @@ async def test_what_is_read_during_a_previewed_import_is_not_kept_after_it_rolls
     await ask.lookups.events(Scope.catalog())  # the guild's own index is not built yet
     preview_open = asyncio.Event()
     answered = asyncio.Event()
-    real_import_into = store._import_into
+    real_import_into = store.importer.import_into
 
     async def slow_import_into(db, catalog, guild_id):  # type: ignore[no-untyped-def]
         summary = await real_import_into(db, catalog, guild_id)
@@ -245,13 +245,13 @@ async def test_what_is_read_during_a_previewed_import_is_not_kept_after_it_rolls
         await answered.wait()  # the command reads while the preview's rows are there
         return summary
 
-    store._import_into = slow_import_into  # type: ignore[method-assign]
+    store.importer.import_into = slow_import_into  # type: ignore[method-assign]
     preview = asyncio.create_task(store.import_catalog(_guild_calendar(), guild_id=GUILD, dry_run=True))
     await preview_open.wait()
     seen = await ask.lookups.events(ask.scope)
     answered.set()
     await preview
-    store._import_into = real_import_into  # type: ignore[method-assign]
+    store.importer.import_into = real_import_into  # type: ignore[method-assign]
     assert seen.find("Club autumn") is not None  # it did read through the open transaction
     assert (await ask.lookups.events(ask.scope)).find("Club autumn") is None
 
@@ -297,7 +297,7 @@ async def test_a_guild_never_sees_the_line_up_another_guild_kept_under_a_reused_
     [mine] = [e for e in await store.events(Scope(GUILD)) if e.guild_id == GUILD]
     assert (await lineup(asker("2012-10-01T00:00:00Z", guild_id=GUILD), f"id:{mine.id}")).entry_count == 1
     kept_under = await store.change_token(GUILD)
-    async with store._write(names=GUILD) as db:  # removed (the newest row: its id is free again)
+    async with store.database.write(names=GUILD) as db:  # removed (the newest row: its id is free again)
         await db.execute("DELETE FROM events WHERE id = ?", (mine.id,))
     raw["events"] = [next(e for e in _raw_guild_events() if e["key"] == "spring")]
     await store.import_catalog(parse_catalog(raw), guild_id=other)

@@ -1,1 +1,1 @@
-"""The numbered SQL migrations, applied in order by ``fanbot.store.database``; never edit one that shipped."""
+"""The numbered SQL migrations, applied in order by ``fanbot.store.schema``; never edit one that shipped."""

@@ -1,0 +1,146 @@
+"""What the store's parts need from a database: the internal interface of a backend.
+
+``CalendarReads``, ``CatalogImporter``, ``GuildSettings``, ``Editing`` (with its
+``AuditLog``), ``Reminders`` and the migrations hold their SQL and reach the database
+only through a ``Database`` (reads, and ``write()`` transactions) and the
+``Transaction`` it yields; ``Store`` is composed of them. ``fanbot.store.sqlite``
+is the one backend today; another (PostgreSQL) provides the same two interfaces.
+
+A backend's promises, which the parts rely on:
+
+- ``write()`` runs one write transaction at a time in this process; it commits when
+  the block ends, then calls every ``on_write`` listener, and rolls back whole on any
+  error or cancellation. Waiting longer than ``wait`` for another process's write lock
+  raises ``StoreBusy``. A write that changed rows moves the ``name_revision`` row of its
+  ``names`` (``name_scope``) in the same transaction, unless ``names`` is "none".
+- While this process has a write open (``writing``), reads see what it has written so
+  far: a moderator's preview reads its own rows before rolling them back.
+- ``rows()`` and ``scan()`` are short reads (a few rows by key), made on the event loop
+  when the backend can; ``fetch_all()`` is a long read (the catalog's thousand events),
+  kept off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Literal, NamedTuple, Protocol
+
+# How long a write waits for another process's write lock before giving up: short enough
+# for a command to apologise within Discord's 3 seconds. (It waits in ``SqliteDatabase._begin``,
+# not in SQLite's busy handler, which would hold the connection's one thread, and every
+# read of the process queued behind it, for as long.)
+WRITE_WAIT_SECONDS = 2.0
+
+# What a write may change among the names that indexes in memory hold (``Database.write``).
+# A guild id: that guild's own names.
+NameChange = Literal["catalog", "none"] | int
+
+
+def name_scope(names: str | int) -> str:
+    """name_revision's row for a ``NameChange``: "catalog", or "guild:<id>"."""
+    return f"guild:{names}" if isinstance(names, int) else names
+
+
+class StoreBusy(RuntimeError):
+    """Another process held the database's write lock longer than a write could wait:
+    nothing was written, and asking again once it is done will work."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The database file cannot be opened (a folder, a missing folder, no permission, not
+    a SQLite file); the message names the file, says why, and how to put it right."""
+
+
+class Row(Protocol):
+    """One result row, read by column name or by position (``sqlite3.Row``)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+class Changed(NamedTuple):
+    """What one statement of a write did."""
+
+    rows: int  # rows it inserted, updated or deleted
+    new_id: int | None  # the id of the row it inserted, if it inserted one
+
+
+class Transaction(Protocol):
+    """One open write transaction (``Database.write``): every statement runs inside it."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Changed:
+        """Run one statement to its end."""
+        ...
+
+    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once for each set of parameters."""
+        ...
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of a query (or of a statement's ``RETURNING``), None if none."""
+        ...
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Every row of a query."""
+        ...
+
+
+class Database(Protocol):
+    """One database as the store's parts use it (see the module's docstring)."""
+
+    # Where it is, for log lines and messages.
+    path: str
+    # Write transactions this process has begun: a cache filled while one was open may
+    # hold what it had not committed (``writing``).
+    writes_begun: int
+
+    @property
+    def writing(self) -> bool:
+        """This process has a write transaction open (or waiting to open)."""
+        ...
+
+    def on_write(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each committed write of this process."""
+        ...
+
+    def write(
+        self, *, names: NameChange = "catalog", wait: float = WRITE_WAIT_SECONDS
+    ) -> AbstractAsyncContextManager[Transaction]:
+        """One write transaction; ``names`` says which name indexes it may invalidate."""
+        ...
+
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """A short read."""
+        ...
+
+    def scan(self, sql: str, params: Sequence[Any] = ()) -> AbstractAsyncContextManager[Iterable[Row]]:
+        """The rows of a short read, which the caller may stop reading early."""
+        ...
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """A long read, kept off the event loop."""
+        ...
+
+    async def columns(self, table: str) -> frozenset[str]:
+        """The columns ``table`` has in the schema as migrated."""
+        ...
+
+    async def schema_version(self) -> int:
+        """The number of the last migration applied."""
+        ...
+
+    async def data_version(self) -> int:
+        """A number that moves when another process commits anything."""
+        ...
+
+    async def explain(self, sql: str, params: Sequence[Any]) -> list[str]:
+        """The query plan's lines, for tests that guard the indexes."""
+        ...
+
+    async def close(self) -> None: ...
