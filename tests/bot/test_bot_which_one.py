@@ -11,7 +11,7 @@ async def test_an_ambiguous_driver_gets_an_ephemeral_which_one_list_whose_button
     asked = await world.alice.slash(world.channel, "driver", driver="Lucas")
     assert asked.ephemeral
     assert asked.response.content == "Which driver do you mean by “Lucas”?"
-    assert _labels(asked.response) == ["Lucas Luhr", "Lucas Ordóñez"]
+    assert _labels(asked.response) == ["Lucas Auer", "Lucas Luhr", "Lucas Ordóñez"]
 
     chosen = await world.alice.click(asked.response, label="Lucas Ordóñez")
     answer = chosen.followups[-1]

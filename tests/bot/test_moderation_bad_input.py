@@ -102,25 +102,25 @@ async def test_an_unknown_circuit_suggests_the_closest_and_how_to_add_one(mods):
         "A circuit fanbot does not know yet can be added with /calendar add-circuit and its time zone, for "
         "example timezone:Europe/Paris."
     )
-    unknown = await refused(mods, "event add", **{**SPA, "circuit": "Portimão"})
-    assert unknown.startswith("No circuit matches “Portimão”.")
+    unknown = await refused(mods, "event add", **{**SPA, "circuit": "Mugello"})
+    assert unknown.startswith("No circuit matches “Mugello”.")
     added = await mods.by_permission.slash(
         mods.channel,
         "calendar add-circuit",
-        name="Autódromo Internacional do Algarve",
-        timezone="Europe/Lisbon",
-        aliases="Portimão, Algarve",
+        name="Autodromo Internazionale del Mugello",
+        timezone="Europe/Rome",
+        aliases="Mugello, Scarperia",
     )
     assert added.ephemeral
     assert added.response.content == (
-        "Added Autódromo Internacional do Algarve (Europe/Lisbon). Times typed for its events are read on its clocks."
+        "Added Autodromo Internazionale del Mugello (Europe/Rome). Times typed for its events are read on its clocks."
     )
-    preview = await mods.by_permission.slash(mods.channel, "event add", **{**SPA, "circuit": "Portimão"})
+    preview = await mods.by_permission.slash(mods.channel, "event add", **{**SPA, "circuit": "Mugello"})
     assert (
-        "Sat 8 May 2027, 13:00 WEST" in field_values(preview.response)["Sessions (circuit time · your time)"]
+        "Sat 8 May 2027, 13:00 CEST" in field_values(preview.response)["Sessions (circuit time · your time)"]
     )
     # The new circuit is this guild's alone.
-    elsewhere = await mods.other_mod.slash(mods.other_channel, "circuit", circuit="Algarve")
+    elsewhere = await mods.other_mod.slash(mods.other_channel, "circuit", circuit="Scarperia")
     assert elsewhere.ephemeral
 
 
@@ -132,8 +132,8 @@ async def test_a_circuit_cannot_be_added_twice(mods):
 
 
 async def test_an_unknown_series_suggests_the_known_ones(mods):
-    text = await refused(mods, "event add", **{**SPA, "series": "ELMS"})
-    assert text == "No series matches “ELMS”. Did you mean: ALMS, IMSA?"
+    text = await refused(mods, "event add", **{**SPA, "series": "GTWC"})
+    assert text == "No series matches “GTWC”. Did you mean: WEC?"
 
 
 async def test_an_unknown_time_zone_is_refused_with_the_closest_name(mods):

@@ -49,6 +49,7 @@ async def test_the_console_lists_the_choices_of_a_name_that_matches_several(stor
     assert code == 1
     assert out.splitlines() == [
         "Which driver do you mean by “Lucas”?",
+        "  • Lucas Auer",
         "  • Lucas Luhr",
         "  • Lucas Ordóñez",
         "Ask again with one of these names.",

@@ -41,10 +41,11 @@ async def test_importing_the_same_file_twice_changes_nothing(store):
 
 
 async def test_reimport_with_a_moved_session_updates_it_and_keeps_its_id(store):
-    event = (await store.events(Scope.catalog(), series="ALMS"))[0]
-    race_id = event.race.id
     raw = shipped()
-    raw["events"][0]["sessions"][1]["time"] = "12:30"
+    index = next(i for i, e in enumerate(raw["events"]) if e["key"] == "alms-2012-petit-le-mans-powered-by-mazda")
+    [event] = [e for e in await store.events(Scope.catalog(), series="ALMS") if e.key == raw["events"][index]["key"]]
+    race_id = event.race.id
+    raw["events"][index]["sessions"][1]["time"] = "12:30"
     summary = await store.import_catalog(parse_catalog(raw))
     assert summary.changed["events"] == 1
     assert summary.unchanged["events"] == len(raw["events"]) - 1
