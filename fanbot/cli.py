@@ -221,16 +221,15 @@ class CliFailure(Exception):
 
 
 async def open_store(settings: Settings, db: Path | None, *, seed: bool = True) -> Store:
-    """The database (``--db``, else FANBOT_DB), seeded from the shipped catalog when new;
-    ``CliFailure`` when it cannot be opened."""
-    path = db or settings.database
+    """The database (``--db``, else FANBOT_DATABASE_URL, else FANBOT_DB), seeded from the
+    shipped catalog when new; ``CliFailure`` when it cannot be opened."""
+    target = db or settings.store_target
     try:
-        return await Store.open(path, seed=shipped_catalog() if seed else None)
+        return await Store.open(target, seed=shipped_catalog() if seed else None)
     except StoreUnavailable as exc:
-        reason = _unopenable(Path(path), exc)
-        raise CliFailure(
-            Problem(N_("{option}: {reason}"), option="--db" if db else "FANBOT_DB", reason=reason)
-        ) from exc
+        reason = _unopenable(target, exc) if isinstance(target, Path) else str(exc)
+        option = "--db" if db else "FANBOT_DATABASE_URL" if settings.database_url else "FANBOT_DB"
+        raise CliFailure(Problem(N_("{option}: {reason}"), option=option, reason=reason)) from exc
 
 
 def _unopenable(path: Path, exc: StoreUnavailable) -> str:
@@ -433,7 +432,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     # Open (and migrate, and seed) the database before going online: a wrong --db is
     # then one line at once, not a failure after logging in to Discord.
     asyncio.run(_check_database(settings, args.db))
-    return run_bot(settings, args.db or settings.database)
+    return run_bot(settings, args.db or settings.store_target)
 
 
 async def _check_database(settings: Settings, db: Path | None) -> None:

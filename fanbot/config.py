@@ -10,6 +10,8 @@ from dotenv import load_dotenv
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
+# What FANBOT_DATABASE_URL may start with (the store's backend for them: fanbot.store.postgres).
+POSTGRES_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 class ConfigError(ValueError):
@@ -20,6 +22,8 @@ class ConfigError(ValueError):
 class Settings:
     token: str | None = None
     database: Path = Path("fanbot.sqlite3")
+    # A PostgreSQL database instead of the SQLite file (several processes, several machines).
+    database_url: str | None = None
     dev_guild_id: int | None = None
     owner_ids: frozenset[int] = field(default_factory=frozenset)
     api_base_url: str = DEFAULT_API_BASE
@@ -38,6 +42,7 @@ class Settings:
         return cls(
             token=(env.get("DISCORD_TOKEN") or "").strip() or None,
             database=Path(env.get("FANBOT_DB") or "fanbot.sqlite3"),
+            database_url=_database_url(env, "FANBOT_DATABASE_URL"),
             dev_guild_id=_optional_id(env, "FANBOT_DEV_GUILD_ID"),
             owner_ids=frozenset(_id_list(env, "FANBOT_OWNER_IDS")),
             api_base_url=(env.get("DISCORD_API_BASE_URL") or DEFAULT_API_BASE).rstrip("/"),
@@ -45,6 +50,24 @@ class Settings:
             log_level=(env.get("FANBOT_LOG_LEVEL") or "INFO").upper(),
             reminder_lease_seconds=_seconds(env, "FANBOT_REMINDER_LEASE_SECONDS", 60.0),
         )
+
+    @property
+    def store_target(self) -> str | Path:
+        """What ``Store.open`` takes: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url or self.database
+
+
+def _database_url(env: dict[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(POSTGRES_URL_SCHEMES):
+        # The value is not repeated: it may hold a password.
+        raise ConfigError(
+            f"{name} must be a PostgreSQL URL starting with postgresql://, like "
+            "postgresql://fanbot@db.example.net:5432/fanbot (for a SQLite file, set FANBOT_DB instead)"
+        )
+    return raw
 
 
 def _seconds(env: dict[str, str], name: str, default: float) -> float:

@@ -1,10 +1,13 @@
-"""Shared fixtures: a real SQLite file per test, seeded from the shipped catalog; the bot
-driven through simcord (``world``) and its moderators (``mods``). Helpers that are not
-fixtures live in ``tests/support``."""
+"""Shared fixtures: a real SQLite file per test, seeded from the shipped catalog; a
+throwaway PostgreSQL database per test for the tests that run on both backends
+(``postgres_url``, ``seeded_postgres_url``); the bot driven through simcord (``world``)
+and its moderators (``mods``). Helpers that are not fixtures live in ``tests/support``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +18,11 @@ from fanbot.calendar_files.catalog import shipped_catalog
 from fanbot.clock import FixedClock
 from fanbot.domain.localtime import parse_instant
 from fanbot.store import Scope, Store
+from tests.support.postgres import PostgresServer, database_name
+
+# Each test makes its own database: a developer's FANBOT_DATABASE_URL (a real bot's
+# PostgreSQL) must never reach the console or `fanbot run` the tests start.
+os.environ.pop("FANBOT_DATABASE_URL", None)
 
 
 @pytest.fixture
@@ -45,6 +53,51 @@ async def empty_store(db_path: Path) -> AsyncIterator[Store]:
     opened = await Store.open(db_path)
     yield opened
     await opened.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The PostgreSQL server of the test run (``tests.support.postgres``), checked once.
+
+    Unreachable: the tests that need it are skipped with the reason, or fail in CI.
+    Whatever databases the run made are dropped at its end."""
+    server = PostgresServer.from_environment()
+    why = asyncio.run(server.unreachable())
+    if why is not None:
+        server.give_up(why)
+    yield server
+    asyncio.run(server.drop_all())
+
+
+@pytest.fixture(scope="session")
+def postgres_seeded_template(postgres_server: PostgresServer) -> str:
+    """A database migrated and seeded with the shipped catalog once per run: the
+    template that ``seeded_postgres_url`` copies (a copy costs far less than an import)."""
+
+    async def seeded() -> str:
+        url = await postgres_server.create()
+        store = await Store.open(url, seed=shipped_catalog())
+        await store.close()
+        return url
+
+    return database_name(asyncio.run(seeded()))
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: PostgresServer) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for this test alone; dropped after it."""
+    async with postgres_server.throwaway() as url:
+        yield url
+
+
+@pytest.fixture
+async def seeded_postgres_url(
+    postgres_server: PostgresServer, postgres_seeded_template: str
+) -> AsyncIterator[str]:
+    """A PostgreSQL database of this test's own, migrated and holding the shipped
+    catalog (as ``Store.open(url, seed=shipped_catalog())`` leaves a new one); dropped after."""
+    async with postgres_server.throwaway(template=postgres_seeded_template) as url:
+        yield url
 
 
 AskerFactory = Callable[..., Asker]
@@ -96,6 +149,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "guild_catalog(make=...): the mods fixture imports make() as the guild's own catalog",
+    )
+    config.addinivalue_line(
+        "markers", "postgres: runs on a throwaway PostgreSQL database (-m 'not postgres' leaves them out)"
     )
 
 

@@ -224,7 +224,7 @@ def point_at(settings: Settings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
-def run_bot(settings: Settings, database: Path) -> int:
+def run_bot(settings: Settings, database: Path | str) -> int:
     """``fanbot run``: 0 once stopped (SIGTERM, Ctrl-C), 2 for a token Discord refuses."""
     point_at(settings)
     # fanbot never joins voice: discord.py's warnings about voice libraries are noise.

@@ -1,13 +1,14 @@
-"""The store: the only place in fanbot that holds SQL (SQLite today).
+"""The store: the only place in fanbot that holds SQL, on SQLite or PostgreSQL.
 
 Layers above import from this package, never from its modules: what is listed here
-is the store's interface, which the PostgreSQL backend will implement too. Inside,
+is the store's interface, the same on either backend. Inside,
 ``Store`` (``facade``) is composed of parts that reach the database only through
 ``Database`` and ``Transaction`` (``backend``): the calendar's reads (``reads``), the
 catalog importer (``importer``), guild settings (``settings``), moderators' edits and
 their audit log (``editing``, ``audit``) and the reminder tables (``reminders``), with
-rows mapped to domain objects in one place (``rows``). ``sqlite`` is the one backend;
-``schema`` applies the numbered migrations.
+rows mapped to domain objects in one place (``rows``). ``sqlite`` and ``postgres`` are
+the backends (``Store.open`` takes a file or a ``postgresql://`` URL); ``schema``
+applies the numbered migrations of each.
 """
 
 from fanbot.store.audit import AuditEntry

@@ -60,7 +60,7 @@ class AuditLog:
     ) -> list[AuditEntry]:
         """The guild's audit rows, newest first (one event's, when ``event_key`` is given)."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM audit_log WHERE guild_id = ? AND (? IS NULL OR event_key = ?) "
+            "SELECT * FROM audit_log WHERE guild_id = ? AND (CAST(? AS TEXT) IS NULL OR event_key = ?) "
             "ORDER BY id DESC LIMIT ?",
             (guild_id, event_key, event_key, limit),
         )

@@ -3,8 +3,17 @@
 ``CalendarReads``, ``CatalogImporter``, ``GuildSettings``, ``Editing`` (with its
 ``AuditLog``), ``Reminders`` and the migrations hold their SQL and reach the database
 only through a ``Database`` (reads, and ``write()`` transactions) and the
-``Transaction`` it yields; ``Store`` is composed of them. ``fanbot.store.sqlite``
-is the one backend today; another (PostgreSQL) provides the same two interfaces.
+``Transaction`` it yields; ``Store`` is composed of them. Two backends provide them:
+``fanbot.store.sqlite`` (a file, the default) and ``fanbot.store.postgres`` (a
+``postgresql://`` URL, for several processes on several machines).
+
+The parts write one SQL that both run: ``?`` placeholders (the PostgreSQL backend
+numbers them), ``ON CONFLICT`` upserts, ``CAST(? AS TEXT) IS NULL`` where a parameter
+stands alone (PostgreSQL cannot guess its type otherwise), ``COALESCE(guild_id, -1) =
+COALESCE(CAST(? AS BIGINT), -1)`` to match a guild or the catalog, ``NULLS LAST`` rather
+than ``x IS NULL, x`` on an output column, and ``Transaction.insert`` for a new row's id.
+Instants go in and come out as text in one form, ``2012-10-20T15:30:00Z``, whatever
+type the backend keeps them in.
 
 A backend's promises, which the parts rely on:
 
@@ -24,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 
 # How long a write waits for another process's write lock before giving up: short enough
 # for a command to apologise within Discord's 3 seconds. (It waits in ``SqliteDatabase._begin``,
@@ -48,12 +57,14 @@ class StoreBusy(RuntimeError):
 
 
 class StoreUnavailable(RuntimeError):
-    """The database file cannot be opened (a folder, a missing folder, no permission, not
-    a SQLite file); the message names the file, says why, and how to put it right."""
+    """The database cannot be opened (a folder, a missing folder, no permission, not a
+    SQLite file; a PostgreSQL server that does not answer or refuses); the message names
+    the file or server, says why, and how to put it right."""
 
 
 class Row(Protocol):
-    """One result row, read by column name or by position (``sqlite3.Row``)."""
+    """One result row, read by column name or by position (``sqlite3.Row``,
+    ``asyncpg.Record``)."""
 
     def __getitem__(self, key: int | str, /) -> Any: ...
 
@@ -64,18 +75,17 @@ class Row(Protocol):
     def keys(self) -> Iterable[str]: ...
 
 
-class Changed(NamedTuple):
-    """What one statement of a write did."""
-
-    rows: int  # rows it inserted, updated or deleted
-    new_id: int | None  # the id of the row it inserted, if it inserted one
-
-
 class Transaction(Protocol):
     """One open write transaction (``Database.write``): every statement runs inside it."""
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Changed:
-        """Run one statement to its end."""
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement to its end; the rows it inserted, updated or deleted."""
+        ...
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int | None:
+        """Run one single-row ``INSERT`` (plain, or ``ON CONFLICT DO NOTHING``, without
+        ``RETURNING``) into a table with an ``id`` key: the new row's id, None when it
+        inserted nothing."""
         ...
 
     async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
@@ -94,8 +104,10 @@ class Transaction(Protocol):
 class Database(Protocol):
     """One database as the store's parts use it (see the module's docstring)."""
 
-    # Where it is, for log lines and messages.
+    # Where it is, for log lines and messages (never a password).
     path: str
+    # Which migrations it takes (``fanbot/store/migrations``, ``.../postgres``).
+    dialect: Literal["sqlite", "postgresql"]
     # Write transactions this process has begun: a cache filled while one was open may
     # hold what it had not committed (``writing``).
     writes_begun: int
@@ -132,7 +144,11 @@ class Database(Protocol):
         ...
 
     async def schema_version(self) -> int:
-        """The number of the last migration applied."""
+        """The number of the last migration applied (0: none yet)."""
+        ...
+
+    async def set_schema_version(self, tx: Transaction, version: int) -> None:
+        """Record, inside the migration's own transaction, that ``version`` is applied."""
         ...
 
     async def data_version(self) -> int:

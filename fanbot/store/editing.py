@@ -89,7 +89,7 @@ class Editing(AuditLog):
             ):
                 raise DuplicateKey(event.key)
             series_id, circuit_id = await self._references(tx, guild_id, event)
-            _, rowid = await tx.execute(
+            rowid = await tx.insert(
                 "INSERT INTO events (guild_id, key, series_id, circuit_id, season, name, length, status, "
                 "info_url, watch_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -158,7 +158,7 @@ class Editing(AuditLog):
         """Remove an event with its sessions, entries and results (and reminders of it)."""
         async with self._db.write(names=guild_id) as tx:
             before = await snapshot(tx, event_id)
-            changed, _ = await tx.execute(
+            changed = await tx.execute(
                 "DELETE FROM events WHERE id = ? AND guild_id = ? AND version = ?",
                 (event_id, guild_id, version),
             )
@@ -214,7 +214,7 @@ class Editing(AuditLog):
         async with self._db.write(names=guild_id) as tx:
             before = await snapshot(tx, event_id)
             await self._bump(tx, guild_id, event_id, version)
-            changed, _ = await tx.execute(
+            changed = await tx.execute(
                 "DELETE FROM entries WHERE event_id = ? AND number = ?", (event_id, number)
             )
             if changed != 1:
@@ -259,7 +259,7 @@ class Editing(AuditLog):
         async with self._db.write(names=guild_id) as tx:
             before = await snapshot(tx, event_id)
             await self._bump(tx, guild_id, event_id, version)
-            changed, _ = await tx.execute(
+            changed = await tx.execute(
                 "DELETE FROM results WHERE event_id = ? AND class = ? AND position = ?",
                 (event_id, car_class, position),
             )
@@ -278,7 +278,7 @@ class Editing(AuditLog):
                 (circuit.key, guild_id),
             ):
                 raise DuplicateKey(circuit.key)
-            _, rowid = await tx.execute(
+            rowid = await tx.insert(
                 "INSERT INTO circuits (guild_id, key, name, location, country, timezone, aliases) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -390,7 +390,7 @@ class Editing(AuditLog):
     ) -> None:
         """Check the previewed version and take the next one, or raise ``StaleVersion``."""
         sets = f"{assignments}, version = version + 1" if assignments else "version = version + 1"
-        changed, _ = await tx.execute(
+        changed = await tx.execute(
             f"UPDATE events SET {sets} WHERE id = ? AND guild_id = ? AND version = ?",
             [*params, event_id, guild_id, version],
         )

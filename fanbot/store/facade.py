@@ -1,12 +1,13 @@
 """``Store``: the one object the layers above hold, composed of the store's parts.
 
-It opens the database (SQLite today: ``fanbot.store.sqlite``), migrates and seeds it,
+It opens the database (a SQLite file, ``fanbot.store.sqlite``, or a ``postgresql://``
+URL, ``fanbot.store.postgres``), migrates and seeds it,
 and passes each question on to the part that holds its SQL: the calendar's reads
 (``reads``), the catalog importer (``importer``), the guild settings and name counters
 (``settings``); the moderators' writes and the reminder tables are reached as
 ``store.editing`` and ``store.reminders``. Every part reaches the database through
-the same ``Database`` interface (``fanbot.store.backend``), which is all a second
-backend has to provide.
+the same ``Database`` interface (``fanbot.store.backend``), which is all a backend
+has to provide: nothing above the store knows which one it is on.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fanbot.domain.model import Circuit, Entry, Event, Result, Series
 from fanbot.store.backend import Database
 from fanbot.store.editing import Editing
 from fanbot.store.importer import CatalogImporter, CatalogSource, ImportSummary
+from fanbot.store.postgres import PostgresDatabase, is_postgres_url
 from fanbot.store.reads import CalendarReads, CalendarRow, Scope
 from fanbot.store.reminders import Reminders
 from fanbot.store.schema import NAME_COUNTER_VERSION, SEED_VERSION, migrate
@@ -44,26 +46,32 @@ class Store:
 
     @classmethod
     async def open(
-        cls, path: str | Path, *, seed: CatalogSource | None = None, upto_version: int | None = None
+        cls, target: str | Path, *, seed: CatalogSource | None = None, upto_version: int | None = None
     ) -> Store:
-        """Open (creating if needed) and migrate the database at ``path``.
+        """Open and migrate the database at ``target``: a SQLite file (created if needed),
+        or a ``postgresql://`` URL (a database that exists, empty or fanbot's).
 
         ``seed`` is the catalog imported when the catalog is empty (first
         start) and again whenever it changed. ``upto_version`` stops migrations early: for upgrade tests only.
-        Raises ``StoreUnavailable`` when the file cannot be opened as a database.
+        Raises ``StoreUnavailable`` when the database cannot be opened.
         """
-        database = await SqliteDatabase.connect(path)
+        database: SqliteDatabase | PostgresDatabase
+        if is_postgres_url(target):
+            database = await PostgresDatabase.connect(str(target))
+        else:
+            database = await SqliteDatabase.connect(target)
         try:
             await migrate(database, upto_version)
             database.counts_names = upto_version is None or upto_version >= NAME_COUNTER_VERSION
             event_columns = await database.columns("events")
-            if upto_version is None:
+            if upto_version is None and isinstance(database, SqliteDatabase):
                 database.open_reader()
             store = cls(database, event_columns=event_columns)
             if seed is not None:
                 await store.importer.seed(seed, track=upto_version is None or upto_version >= SEED_VERSION)
         except BaseException:
-            # aiosqlite's worker thread would keep the process alive.
+            # aiosqlite's worker thread would keep the process alive (and a pool, its
+            # connections open).
             await database.close()
             raise
         return store

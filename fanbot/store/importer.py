@@ -151,7 +151,8 @@ class CatalogImporter:
                 tx,
                 summary,
                 "circuits",
-                "SELECT * FROM circuits WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) AND key = ?",
+                "SELECT * FROM circuits WHERE COALESCE(guild_id, -1) = COALESCE(CAST(? AS BIGINT), -1) "
+                "AND key = ?",
                 (guild_id, c.key),
                 {
                     "guild_id": guild_id,
@@ -190,12 +191,10 @@ class CatalogImporter:
         row = await tx.fetch_one(select, params)
         columns = list(values)
         if row is None:
-            rowid = (
-                await tx.execute(
-                    f"INSERT INTO {kind} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-                    [values[c] for c in columns],
-                )
-            ).new_id
+            rowid = await tx.insert(
+                f"INSERT INTO {kind} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                [values[c] for c in columns],
+            )
             summary.new[kind] += 1
             assert rowid is not None
             return rowid
@@ -237,7 +236,9 @@ class CatalogImporter:
         }
         values = {column: value for column, value in values.items() if column in self._event_columns}
         row = await tx.fetch_one(
-            "SELECT * FROM events WHERE COALESCE(guild_id, -1) = COALESCE(?, -1) AND key = ?",
+            # CAST: PostgreSQL would read the lone parameter as -1's type, a 32-bit integer.
+            "SELECT * FROM events WHERE COALESCE(guild_id, -1) = COALESCE(CAST(? AS BIGINT), -1) "
+            "AND key = ?",
             (guild_id, e.key),
         )
         if row is not None:
@@ -254,12 +255,10 @@ class CatalogImporter:
             summary.changed["events"] += 1
         else:
             columns = list(values)
-            rowid = (
-                await tx.execute(
-                    f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-                    list(values.values()),
-                )
-            ).new_id
+            rowid = await tx.insert(
+                f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                list(values.values()),
+            )
             assert rowid is not None
             event_id = rowid
             summary.new["events"] += 1

@@ -127,7 +127,7 @@ class CalendarReads:
             "SELECT s.event_id FROM sessions s JOIN events e ON e.id = s.event_id "
             "JOIN series sr ON sr.id = e.series_id "
             f"WHERE s.kind = 'race' AND s.horizon_at <= ? AND {IN_SCOPE} "
-            "AND e.status != 'cancelled' AND (? IS NULL OR sr.code = ?) "
+            "AND e.status != 'cancelled' AND (CAST(? AS TEXT) IS NULL OR sr.code = ?) "
             "ORDER BY s.horizon_at DESC LIMIT 1"
         )
         rows = await self._db.rows(sql, (to_iso_utc(before), scope.guild_id, series, series))
@@ -154,9 +154,12 @@ class CalendarReads:
             "SELECT e.id, e.guild_id, e.season, e.name, MIN(s.sort_at) AS first_at, "
             "MAX(s.horizon_at) AS last_horizon "
             "FROM events e LEFT JOIN sessions s ON s.event_id = e.id "
-            "WHERE e.circuit_id = ? AND e.guild_id IS ? AND e.status != 'cancelled' "
+            # The catalog's (guild NULL) or the guild's: COALESCE, as the importer matches
+            # them (``e.guild_id IS ?`` is SQLite's alone; IS NOT DISTINCT FROM needs 3.39).
+            "WHERE e.circuit_id = ? AND COALESCE(e.guild_id, -1) = COALESCE(CAST(? AS BIGINT), -1) "
+            "AND e.status != 'cancelled' "
             # The order of _load_events (CalendarRow.order is the same in Python).
-            "GROUP BY e.id ORDER BY first_at IS NULL, first_at, e.season, e.name"
+            "GROUP BY e.id ORDER BY first_at NULLS LAST, e.season, e.name"
         )
         return sql, [circuit_id, guild_id]
 
@@ -189,15 +192,16 @@ class CalendarReads:
         """Every event the scope sees, optionally one series, season and/or circuit,
         in date order."""
         return await self._load_events(
-            f"{IN_SCOPE} AND (? IS NULL OR sr.code = ?) AND (? IS NULL OR e.season = ?) "
-            "AND (? IS NULL OR e.circuit_id = ?)",
+            f"{IN_SCOPE} AND (CAST(? AS TEXT) IS NULL OR sr.code = ?) "
+            "AND (CAST(? AS BIGINT) IS NULL OR e.season = ?) "
+            "AND (CAST(? AS BIGINT) IS NULL OR e.circuit_id = ?)",
             [scope.guild_id, series, series, season, season, circuit_id, circuit_id],
         )
 
     async def seasons(self, scope: Scope, series: str | None = None) -> list[int]:
         rows = await self._db.fetch_all(
             "SELECT DISTINCT e.season FROM events e JOIN series sr ON sr.id = e.series_id "
-            f"WHERE {IN_SCOPE} AND (? IS NULL OR sr.code = ?) ORDER BY e.season",
+            f"WHERE {IN_SCOPE} AND (CAST(? AS TEXT) IS NULL OR sr.code = ?) ORDER BY e.season",
             (scope.guild_id, series, series),
         )
         return [int(r[0]) for r in rows]
@@ -215,8 +219,9 @@ class CalendarReads:
             "FROM events e JOIN series sr ON sr.id = e.series_id "
             "JOIN circuits c ON c.id = e.circuit_id "
             f"WHERE {where} "
-            # Events with no date at all (a postponement with no new date) sort last.
-            "ORDER BY first_at IS NULL, first_at, e.season, e.name"
+            # Events with no date at all (a postponement with no new date) sort last
+            # (NULLS LAST: PostgreSQL orders by an output column only by its bare name).
+            "ORDER BY first_at NULLS LAST, e.season, e.name"
         )
         rows = await self._db.rows(sql, params) if short else await self._db.fetch_all(sql, params)
         if not rows:

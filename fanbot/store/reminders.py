@@ -102,7 +102,7 @@ class Reminders:
 
     async def turn_off(self, guild_id: int, *, by: int | None, now: datetime) -> bool:
         async with self._db.write(names="none") as tx:
-            changed, _ = await tx.execute(
+            changed = await tx.execute(
                 "UPDATE reminder_setups SET active = 0, updated_by = ?, updated_at = ? "
                 "WHERE guild_id = ? AND active = 1",
                 (by, to_iso_utc(now), guild_id),
@@ -175,11 +175,11 @@ class Reminders:
     async def cancel_fan_request(self, *, user_id: int, event_id: int | None) -> int:
         """Drop one request (or all of a fan's, ``event_id`` None); how many went."""
         async with self._db.write(names="none") as tx:
-            gone, _ = await tx.execute(
-                "DELETE FROM fan_reminders WHERE user_id = ? AND (? IS NULL OR event_id = ?)",
+            # Returned once the block has committed.
+            return await tx.execute(
+                "DELETE FROM fan_reminders WHERE user_id = ? AND (CAST(? AS BIGINT) IS NULL OR event_id = ?)",
                 (user_id, event_id, event_id),
             )
-        return gone
 
     async def close_dms(self, user_id: int, *, now: datetime) -> None:
         async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
@@ -191,7 +191,7 @@ class Reminders:
     async def take_closed_dm_notice(self, user_id: int) -> bool:
         """True once after a fan's DMs refused a reminder: they are to be told."""
         async with self._db.write(names="none") as tx:
-            changed, _ = await tx.execute(
+            changed = await tx.execute(
                 "UPDATE closed_dms SET told = 1 WHERE user_id = ? AND told = 0", (user_id,)
             )
         return changed > 0
@@ -281,13 +281,13 @@ class Reminders:
                     key.lead_minutes,
                     to_iso_utc(key.session_start),
                 )
-                inserted, rowid = await tx.execute(
+                rowid = await tx.insert(
                     "INSERT INTO deliveries (target_kind, target_id, session_id, lead_minutes, "
                     "session_start, due_at, state, claimed_by, claimed_until, attempts, nonce) "
                     "VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, 1, ?) ON CONFLICT DO NOTHING",
                     (*params, to_iso_utc(due), owner, to_iso_utc(lease_until), nonce),
                 )
-                if inserted == 1 and rowid is not None:
+                if rowid is not None:
                     claims.append(Claim(rowid, key, due, nonce, 1))
                     continue
                 taken = await tx.fetch_one(
@@ -314,7 +314,7 @@ class Reminders:
         written = 0
         async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
             for key, due, nonce in keys:
-                inserted, _ = await tx.execute(
+                inserted = await tx.execute(
                     "INSERT INTO deliveries (target_kind, target_id, session_id, lead_minutes, "
                     "session_start, due_at, state, nonce, finished_at, error) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -340,7 +340,7 @@ class Reminders:
         closed = 0
         async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
             for key in keys:
-                abandoned, _ = await tx.execute(
+                abandoned = await tx.execute(
                     "UPDATE deliveries SET state = 'missed', finished_at = ?, claimed_until = NULL, "
                     "error = 'claim abandoned by a stopped process; maybe sent' "
                     "WHERE target_kind = ? AND target_id = ? AND session_id = ? AND lead_minutes = ? "
@@ -376,7 +376,7 @@ class Reminders:
     ) -> bool:
         """Close a claim this process holds. False if it lost the claim meanwhile."""
         async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
-            changed, _ = await tx.execute(
+            changed = await tx.execute(
                 "UPDATE deliveries SET state = ?, finished_at = ?, channel_id = ?, message_id = ?, "
                 "late = ?, error = ?, claimed_until = NULL WHERE id = ? AND state = 'claimed' "
                 "AND claimed_by = ?",

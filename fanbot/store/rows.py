@@ -189,22 +189,20 @@ async def recompute_session_ends(tx: Transaction) -> None:
 
 async def insert_entry(tx: Transaction, event_id: int, entry: EntryRecord, position: int) -> int:
     """Add ``entry`` to the event's list at ``position``, with its drivers; its new id."""
-    entry_id = (
-        await tx.execute(
-            "INSERT INTO entries (event_id, number, class, team, car, position, source, notes) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                event_id,
-                entry.number,
-                entry.car_class,
-                entry.team,
-                entry.car,
-                position,
-                entry.source,
-                entry.notes,
-            ),
-        )
-    ).new_id
+    entry_id = await tx.insert(
+        "INSERT INTO entries (event_id, number, class, team, car, position, source, notes) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event_id,
+            entry.number,
+            entry.car_class,
+            entry.team,
+            entry.car,
+            position,
+            entry.source,
+            entry.notes,
+        ),
+    )
     assert entry_id is not None
     await _put_drivers(tx, entry_id, entry.drivers)
     return entry_id

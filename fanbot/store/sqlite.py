@@ -15,17 +15,17 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
 from fanbot.store.backend import (
     WRITE_WAIT_SECONDS,
-    Changed,
     NameChange,
     Row,
     StoreBusy,
     StoreUnavailable,
+    Transaction,
     name_scope,
 )
 
@@ -48,13 +48,22 @@ class SqliteTransaction:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Changed:
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Execute one statement and close its cursor at once (an open cursor keeps a
         statement "in progress", and COMMIT then fails)."""
         cursor = await self._connection.execute(sql, params)
-        changed = Changed(cursor.rowcount, cursor.lastrowid)
+        changed = cursor.rowcount
         await cursor.close()
         return changed
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int | None:
+        """The new row's id from SQLite's ``lastrowid`` (one trip to aiosqlite's thread
+        fewer than ``RETURNING id``: the importer inserts thousands); ``rowcount`` tells
+        an insert that a conflict skipped, whose ``lastrowid`` is a previous row's."""
+        cursor = await self._connection.execute(sql, params)
+        new_id = cursor.lastrowid if cursor.rowcount == 1 else None
+        await cursor.close()
+        return new_id
 
     async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         cursor = await self._connection.executemany(sql, params)
@@ -73,6 +82,8 @@ class SqliteTransaction:
 class SqliteDatabase:
     """One aiosqlite connection for writes and long reads, shared by every caller of
     this process, and a second connection for short reads on the event loop itself."""
+
+    dialect: Literal["sqlite", "postgresql"] = "sqlite"
 
     def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
         # The writing connection; tests and benchmarks poke the file through it.
@@ -255,6 +266,10 @@ class SqliteDatabase:
         async with self.connection.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+    async def set_schema_version(self, tx: Transaction, version: int) -> None:
+        """``PRAGMA user_version``: SQLite's own slot for it, in the file's header."""
+        await tx.execute(f"PRAGMA user_version = {int(version)}")
 
     async def data_version(self) -> int:
         """Moves when another connection (another process) commits anything, this

@@ -1,0 +1,1 @@
+"""The store's contract: what every backend (SQLite, PostgreSQL) promises, tested on each."""

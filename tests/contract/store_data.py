@@ -1,0 +1,83 @@
+"""What the contract tests build and compare: guild catalogs of made-up events, and every
+row of a store (on either backend) to prove that something changed nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from fanbot.calendar_files.catalog import parse_catalog
+from fanbot.config import catalog_path
+from fanbot.domain.catalog import Catalog
+from fanbot.store import Store
+
+# The 2012 Petit Le Mans at Road Atlanta: the shipped catalog's first event.
+PETIT_LE_MANS = "alms-2012-petit-le-mans-powered-by-mazda"
+
+
+def shipped_raw() -> dict[str, Any]:
+    """The shipped catalog file as JSON, a copy of its own to change."""
+    return copy.deepcopy(json.loads(catalog_path().read_text(encoding="utf-8")))
+
+
+def club_event(
+    key: str,
+    name: str,
+    day: str,
+    *,
+    time: str = "16:00",
+    circuit: str = "la-sarthe",
+    entries: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A made-up guild event in the catalog file's format: one race at ``day`` ``time``."""
+    return {
+        "key": key,
+        "series": "WEC",
+        "season": int(day[:4]),
+        "name": name,
+        "circuit": circuit,
+        "sessions": [{"kind": "race", "date": day, "time": time}],
+        "entries": entries or [],
+    }
+
+
+def guild_catalog(*events: dict[str, Any], circuits: list[dict[str, Any]] | None = None) -> Catalog:
+    """A guild's own file: the shipped series and circuits (or ``circuits``) and ``events``."""
+    raw = shipped_raw()
+    raw["events"] = list(events)
+    if circuits is not None:
+        raw["circuits"] = circuits
+    return parse_catalog(raw)
+
+
+def on_postgres(store: Store) -> bool:
+    return str(store.path).startswith(("postgresql:", "postgres:"))
+
+
+async def every_row(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in an order that does not depend on the backend's plan.
+
+    Leaves out ``name_revision``: it counts the write transactions that changed rows;
+    tests of the name counters read it through ``change_token``."""
+    if on_postgres(store):
+        listed = (
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+    else:
+        listed = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    tables = sorted(str(r[0]) for r in await store.database.fetch_all(listed))
+    # An empty listing would make every "changed nothing" hold by default.
+    assert {"events", "sessions", "deliveries", "audit_log"} <= set(tables), tables
+    out: dict[str, list[tuple[object, ...]]] = {}
+    for table in tables:
+        if table != "name_revision":
+            rows = await store.database.fetch_all(f"SELECT * FROM {table}")
+            out[table] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+async def count_rows(store: Store, table: str) -> int:
+    rows = await store.database.fetch_all(f"SELECT COUNT(*) FROM {table}")
+    return int(rows[0][0])
