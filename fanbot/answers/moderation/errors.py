@@ -192,7 +192,7 @@ class TooManySessions(AnswerError):
 
 
 class BadCarNumber(AnswerError):
-    message = N_("“{number}” is not a car number: use up to 8 letters or digits, like 6, 055 or 7A.")
+    message = N_("“{number}” is not a car number: use up to {limit} letters or digits, like 6, 055 or 7A.")
 
 
 class DuplicateCar(AnswerError):

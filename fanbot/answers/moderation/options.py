@@ -136,7 +136,7 @@ def read_when(text: str, zone: str, circuit_name: str) -> When:
 def read_car_number(text: str) -> str:
     number = text.strip().removeprefix("#").strip()
     if not re.fullmatch(rf"[0-9A-Za-z]{{1,{MAX_NUMBER}}}", number):
-        raise BadCarNumber(number=text.strip()[:20])
+        raise BadCarNumber(number=text.strip()[:20], limit=MAX_NUMBER)
     return number
 
 
