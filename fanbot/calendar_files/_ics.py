@@ -8,8 +8,6 @@ from typing import Any
 
 from icalendar import vText, vUnknown
 
-from fanbot.domain.labels import SESSION_KIND
-
 PRODID = "-//fanbot//fanbot race calendar//EN"
 
 X_EVENT_KEY = "X-FANBOT-EVENT-KEY"
@@ -29,9 +27,6 @@ X_SESSION_NOTES = "X-FANBOT-SESSION-NOTES"
 # "catalog" or "guild-<id>": whose event it is. Catalog events are skipped on import.
 X_SCOPE = "X-FANBOT-SCOPE"
 CATALOG_SCOPE = "catalog"
-
-# Calendar files are written in English: the labels' message ids are the English words.
-KIND_LABEL = SESSION_KIND
 
 _ESCAPED = re.compile(r"\\([\\;,nN])")
 

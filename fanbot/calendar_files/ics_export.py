@@ -17,7 +17,6 @@ from icalendar import Calendar, vText
 from icalendar import Event as VEvent
 
 from fanbot.calendar_files._ics import (
-    KIND_LABEL,
     PRODID,
     X_CIRCUIT,
     X_DURATION,
@@ -34,6 +33,7 @@ from fanbot.calendar_files._ics import (
     X_WATCH_URL,
     scope_label,
 )
+from fanbot.domain.labels import SESSION_KIND
 from fanbot.domain.localtime import utc_to_local
 from fanbot.domain.model import Event, EventStatus, Session
 
@@ -52,7 +52,8 @@ def session_uid(event: Event, session: Session) -> str:
 def session_label(session: Session) -> str:
     """ "Race", "Practice 2" (from the key "practice-2")."""
     repeat = re.search(r"-(\d+)$", session.key)
-    return KIND_LABEL[session.kind] + (f" {repeat[1]}" if repeat else "")
+    # Calendar files are written in English: the labels' message ids are the English words.
+    return SESSION_KIND[session.kind] + (f" {repeat[1]}" if repeat else "")
 
 
 def events_to_ics(

@@ -16,7 +16,6 @@ from icalendar import Calendar, Component
 
 from fanbot.calendar_files._ics import (
     CATALOG_SCOPE,
-    KIND_LABEL,
     X_CIRCUIT,
     X_DURATION,
     X_EVENT_KEY,
@@ -45,6 +44,7 @@ from fanbot.calendar_files.build import (
 )
 from fanbot.calendar_files.known import CircuitInfo, KnownCalendar, Names
 from fanbot.domain.catalog import Catalog, CatalogError, Problem
+from fanbot.domain.labels import SESSION_KIND
 from fanbot.domain.limits import MAX_DURATION, MAX_LOCATION, MAX_YEAR, MIN_YEAR
 from fanbot.domain.localtime import is_known_zone
 from fanbot.domain.localtime import zone as pytz_zone
@@ -466,6 +466,6 @@ def _status(vevent: Component) -> str:
 def _name_from_summary(summary: str) -> str:
     """ "Le Mans — Race" -> "Le Mans": the exporter's SUMMARY with the session label taken off."""
     name, dash, label = summary.rpartition(" — ")
-    if dash and label.split(" ")[0] in KIND_LABEL.values():
+    if dash and label.split(" ")[0] in SESSION_KIND.values():
         return name
     return summary

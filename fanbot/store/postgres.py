@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from fanbot.config import POSTGRES_URL_SCHEMES
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.store.backend import (
     WRITE_WAIT_SECONDS,
@@ -36,7 +37,6 @@ from fanbot.store.backend import (
     name_scope,
 )
 
-URL_SCHEMES = ("postgresql://", "postgres://")
 # The advisory lock every fanbot write takes (pg_advisory_xact_lock): any 64-bit number no
 # other program on the database uses; this one spells "fanbotwr".
 WRITE_LOCK_KEY = 0x66616E626F747772
@@ -53,7 +53,7 @@ _ROW_COUNT = re.compile(r"^(?:INSERT \d+|UPDATE|DELETE|MERGE) (\d+)$")
 
 def is_postgres_url(target: object) -> bool:
     """Whether ``Store.open`` was given a PostgreSQL URL rather than a SQLite file."""
-    return isinstance(target, str) and target.startswith(URL_SCHEMES)
+    return isinstance(target, str) and target.startswith(POSTGRES_URL_SCHEMES)
 
 
 def where(url: str) -> str:

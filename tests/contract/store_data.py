@@ -1,5 +1,5 @@
-"""What the contract tests build and compare: guild catalogs of made-up events, and every
-row of a store (on either backend) to prove that something changed nothing."""
+"""What the contract tests build and compare: guild catalogs of made-up events, and row counts
+(``tests.support.database.dump`` reads every row, on either backend)."""
 
 from __future__ import annotations
 
@@ -49,33 +49,6 @@ def guild_catalog(*events: dict[str, Any], circuits: list[dict[str, Any]] | None
     if circuits is not None:
         raw["circuits"] = circuits
     return parse_catalog(raw)
-
-
-def on_postgres(store: Store) -> bool:
-    return str(store.path).startswith(("postgresql:", "postgres:"))
-
-
-async def every_row(store: Store) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, in an order that does not depend on the backend's plan.
-
-    Leaves out ``name_revision``: it counts the write transactions that changed rows;
-    tests of the name counters read it through ``change_token``."""
-    if on_postgres(store):
-        listed = (
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-        )
-    else:
-        listed = "SELECT name FROM sqlite_master WHERE type = 'table'"
-    tables = sorted(str(r[0]) for r in await store.database.fetch_all(listed))
-    # An empty listing would make every "changed nothing" hold by default.
-    assert {"events", "sessions", "deliveries", "audit_log"} <= set(tables), tables
-    out: dict[str, list[tuple[object, ...]]] = {}
-    for table in tables:
-        if table != "name_revision":
-            rows = await store.database.fetch_all(f"SELECT * FROM {table}")
-            out[table] = sorted((tuple(r) for r in rows), key=repr)
-    return out
 
 
 async def count_rows(store: Store, table: str) -> int:

@@ -14,10 +14,10 @@ from tests.contract.store_data import (
     PETIT_LE_MANS,
     club_event,
     count_rows,
-    every_row,
     guild_catalog,
     shipped_raw,
 )
+from tests.support.database import dump
 
 GUILD = 1001
 
@@ -42,36 +42,36 @@ async def test_a_new_store_is_seeded_on_open_and_seeding_again_changes_nothing(e
     first = await Store.open(empty_target, seed=shipped_catalog())
     try:
         assert len(await first.events(Scope.catalog())) == len(raw["events"])
-        before = await every_row(first)
+        before = await dump(first)
         tokens = await first.change_token()
     finally:
         await first.close()
     again = await Store.open(empty_target, seed=shipped_catalog())  # a restart
     try:
-        assert await every_row(again) == before
+        assert await dump(again) == before
         assert await again.change_token() == tokens
     finally:
         await again.close()
 
 
 async def test_importing_the_same_catalog_twice_changes_nothing(backend):
-    before = await every_row(backend)
+    before = await dump(backend)
     tokens = await backend.change_token(GUILD)
     raw = shipped_raw()
     summary = await backend.import_catalog(parse_catalog(raw))
     assert not summary.changed_anything
     assert summary.unchanged == {"series": len(raw["series"]), "circuits": len(raw["circuits"]), "events": len(raw["events"])}
-    assert await every_row(backend) == before
+    assert await dump(backend) == before
     assert await backend.change_token(GUILD) == tokens  # no process rebuilds its name indexes
 
     club = guild_catalog(club_event("club", "Club race", "2027-06-12"))
     assert (await backend.import_catalog(club, guild_id=GUILD)).new["events"] == 1
-    after_first = await every_row(backend)
+    after_first = await dump(backend)
     tokens = await backend.change_token(GUILD)
     again = await backend.import_catalog(club, guild_id=GUILD)
     assert not again.changed_anything
     assert again.unchanged["events"] == 1
-    assert await every_row(backend) == after_first
+    assert await dump(backend) == after_first
     assert await backend.change_token(GUILD) == tokens
 
 
@@ -96,11 +96,11 @@ async def test_a_bad_guild_catalog_is_refused_whole_and_changes_nothing(backend)
     raw = shipped_raw()
     raw["events"] = [club_event("club-1", "First club race", "2027-06-12"), club_event("club-2", "Second", "2027-06-13")]
     raw["series"].append({"code": "XYZ", "name": "A series no one shipped"})
-    before = await every_row(backend)
+    before = await dump(backend)
     tokens = await backend.change_token(GUILD)
     with pytest.raises(CatalogError, match="series 'XYZ' is not known"):
         await backend.import_catalog(parse_catalog(raw), guild_id=GUILD)
-    assert await every_row(backend) == before
+    assert await dump(backend) == before
     assert await backend.change_token(GUILD) == tokens
     assert await backend.own_events(GUILD) == []
 
@@ -110,7 +110,7 @@ async def test_a_failure_while_writing_rolls_the_whole_import_back(backend, monk
     raw["events"][0]["name"] = "Changed name"
     raw["events"][5]["name"] = "Another change"
     catalog = parse_catalog(raw)
-    before = await every_row(backend)
+    before = await dump(backend)
     calls = 0
     original = backend.importer.replace_event_details
 
@@ -124,18 +124,18 @@ async def test_a_failure_while_writing_rolls_the_whole_import_back(backend, monk
     monkeypatch.setattr(backend.importer, "replace_event_details", fail_on_second)
     with pytest.raises(RuntimeError, match="disk on fire"):
         await backend.import_catalog(catalog)
-    assert await every_row(backend) == before
+    assert await dump(backend) == before
     # The store still writes after a rolled-back transaction.
     monkeypatch.undo()
     assert (await backend.import_catalog(catalog)).changed["events"] == 2
 
 
 async def test_a_dry_run_counts_what_would_change_and_rolls_it_all_back(backend):
-    before = await every_row(backend)
+    before = await dump(backend)
     tokens = await backend.change_token(GUILD)
     club = guild_catalog(club_event("club", "Club race", "2027-06-12"))
     summary = await backend.import_catalog(club, guild_id=GUILD, dry_run=True)
     assert summary.new["events"] == 1
-    assert await every_row(backend) == before
+    assert await dump(backend) == before
     assert await backend.change_token(GUILD) == tokens
     assert (await backend.import_catalog(club, guild_id=GUILD)).new["events"] == 1

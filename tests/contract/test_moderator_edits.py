@@ -12,7 +12,8 @@ import pytest
 
 from fanbot.domain.catalog import CircuitRecord, EntryRecord, ResultRecord, SessionRecord
 from fanbot.store import DuplicateKey, EventWrite, NotOwned, Scope, StaleVersion, Store
-from tests.contract.store_data import club_event, every_row, guild_catalog
+from tests.contract.store_data import club_event, guild_catalog
+from tests.support.database import dump
 
 GUILD, OTHER = 1001, 1002
 MOD, OTHER_MOD = 501, 502
@@ -76,7 +77,7 @@ async def test_a_stale_version_is_refused_and_writes_neither_the_change_nor_an_a
     circuit = await sarthe_id(backend)
     event_id = await editing.create_event(GUILD, club_write(circuit), by=MOD, at=AT)
     await editing.update_event(GUILD, event_id, 1, club_write(circuit, name="First"), by=MOD, at=AT, action="event.edit")
-    before = await every_row(backend)
+    before = await dump(backend)
     with pytest.raises(StaleVersion):
         await editing.update_event(
             GUILD, event_id, 1, club_write(circuit, name="Second"), by=OTHER_MOD, at=AT, action="event.edit"
@@ -85,7 +86,7 @@ async def test_a_stale_version_is_refused_and_writes_neither_the_change_nor_an_a
         await editing.delete_event(GUILD, event_id, 1, by=OTHER_MOD, at=AT)
     with pytest.raises(StaleVersion):
         await editing.put_entry(GUILD, event_id, 1, ENTRY, replacing=None, by=OTHER_MOD, at=AT)
-    assert await every_row(backend) == before
+    assert await dump(backend) == before
     assert [row.user_id for row in await editing.history(GUILD)] == [MOD, MOD]
 
 
@@ -129,7 +130,7 @@ async def test_a_guild_cannot_touch_the_catalogs_or_another_guilds_events(backen
         guild_id=OTHER,
     )
     [other_event] = await backend.own_events(OTHER)
-    before = await every_row(backend)
+    before = await dump(backend)
     with pytest.raises(StaleVersion):
         await editing.update_event(OTHER, event_id, 1, club_write(circuit, name="Hijacked"), by=MOD, at=AT, action="event.edit")
     with pytest.raises(StaleVersion):
@@ -143,20 +144,20 @@ async def test_a_guild_cannot_touch_the_catalogs_or_another_guilds_events(backen
         await editing.update_event(
             GUILD, event_id, 1, club_write(other_event.circuit.id), by=MOD, at=AT, action="event.edit"
         )
-    assert await every_row(backend) == before
+    assert await dump(backend) == before
 
 
 async def test_a_key_the_guild_or_the_catalog_holds_is_refused(backend):
     editing = backend.editing
     circuit = await sarthe_id(backend)
     await editing.create_event(GUILD, club_write(circuit), by=MOD, at=AT)
-    before = await every_row(backend)
+    before = await dump(backend)
     with pytest.raises(DuplicateKey):
         await editing.create_event(GUILD, club_write(circuit, name="Again"), by=MOD, at=AT)
     sarthe = CircuitRecord("la-sarthe", "Another Sarthe", "Europe/Paris", None, None, None, None, (), None, None)
     with pytest.raises(DuplicateKey):
         await editing.add_circuit(GUILD, sarthe, by=MOD, at=AT)
-    assert await every_row(backend) == before
+    assert await dump(backend) == before
     # Another guild may use the key; a new circuit key is the guild's own.
     await editing.create_event(OTHER, club_write(circuit), by=OTHER_MOD, at=AT)
     ring = CircuitRecord("club-ring", "Club Ring", "Europe/Berlin", "Nowhere", "DE", None, None, ("Ring",), None, None)
@@ -207,7 +208,7 @@ async def test_a_guild_file_is_imported_against_the_versions_the_moderator_previ
     # Meanwhile another moderator edits club-a: the confirmed preview is stale.
     [club_a] = [e for e in await backend.own_events(GUILD) if e.key == "club-a"]
     await backend.editing.delete_event(GUILD, club_a.id, 1, by=OTHER_MOD, at=AT)
-    before = await every_row(backend)
+    before = await dump(backend)
     with pytest.raises(StaleVersion):
         await editing.import_events(GUILD, changed, by=MOD, at=AT, versions=versions, dry_run=False)
-    assert await every_row(backend) == before
+    assert await dump(backend) == before
