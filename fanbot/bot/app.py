@@ -96,7 +96,8 @@ class FanBot(commands.Bot):
         from fanbot.bot.cogs.moderation.lineups import LineupsCog
         from fanbot.bot.cogs.moderation.settings import SettingsCog
         from fanbot.bot.cogs.reminders import RemindersCog
-        from fanbot.bot.courier import DiscordCourier, RestBudget
+        from fanbot.bot.courier import DiscordCourier
+        from fanbot.bot.rest_budget import RestBudget
         from fanbot.bot.views.remind_me import RemindMeButton
 
         # Every REST call of the process shares Discord's global limit with the reminders.

@@ -8,7 +8,7 @@ marked sent only after Discord accepted it; the claim carries a fixed nonce, so
 a process that died in between is replaced by one whose resend Discord drops.
 
 Pacing is the courier's business, not the dispatcher's: the Discord courier shares
-one budget with every other REST call of the process (``fanbot.bot.courier.RestBudget``),
+one budget with every other REST call of the process (``fanbot.bot.rest_budget.RestBudget``),
 so the dispatcher only keeps a bounded number of sends in flight and the next batch
 claimed before the current one runs dry.
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from fanbot.bot.courier import RestBudget
+from fanbot.bot.rest_budget import RestBudget
 from fanbot.calendar_files.catalog import shipped_catalog
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
