@@ -1,4 +1,4 @@
-"""The terminal adapter: ``fanbot ask | console | import | export | run``.
+"""The terminal adapter: ``fanbot ask | console | import | export | run | db copy``.
 
 ``ask`` runs the same answer functions as the Discord bot and prints text or
 JSON, so every answer can be checked (and demonstrated) without Discord.
@@ -45,7 +45,15 @@ from fanbot.render.text import (
     render_race,
     render_schedule,
 )
-from fanbot.store import Scope, Store, StoreUnavailable
+from fanbot.store import (
+    CopyFailed,
+    CopyRefused,
+    Scope,
+    Store,
+    StoreUnavailable,
+    copy_store,
+    database_location,
+)
 
 EXIT_USAGE = 2
 # Discord ids (snowflakes) fit SQLite's signed 64-bit integers.
@@ -204,6 +212,20 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--db", type=Path)
     run = sub.add_parser("run", help="start the Discord bot (DISCORD_TOKEN in the environment or .env)")
     run.add_argument("--db", type=Path)
+    db = sub.add_parser("db", help="the bot's database: fanbot db copy --from FILE --to postgresql://...")
+    db_actions = db.add_subparsers(dest="db_action", required=True)
+    copy = db_actions.add_parser(
+        "copy", help="copy a bot's whole state into a new, empty database, in one transaction"
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        help="a SQLite file (a path, or sqlite:///path) or a postgresql:// URL",
+    )
+    copy.add_argument(
+        "--to", dest="target", required=True, help="an empty database: a postgresql:// URL, or a SQLite file"
+    )
     return parser
 
 
@@ -416,6 +438,28 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _db_copy(args: argparse.Namespace) -> int:
+    """``fanbot db copy``: the whole store into an empty database (``fanbot.store.copy``),
+    then the rows counted on both sides, table by table."""
+    try:
+        source = _location("--from", args.source)
+        target = _location("--to", args.target)
+        report = await copy_store(source, target)
+    except CopyRefused as exc:
+        raise CliFailure(str(exc), EXIT_USAGE) from exc
+    except CopyFailed as exc:
+        raise CliFailure(str(exc)) from exc
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _location(option: str, text: str) -> str | Path:
+    try:
+        return database_location(text)
+    except CopyRefused as exc:
+        raise CopyRefused(f"{option}: {exc}") from exc
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.token:
         print(
@@ -472,6 +516,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_import(args, settings))
         if args.action == "export":
             return asyncio.run(_export(args, settings))
+        if args.action == "db":
+            return asyncio.run(_db_copy(args))
         return _run(args, settings)
     except CliFailure as exc:
         return _fail(exc.render(tr), exc.code, as_json)

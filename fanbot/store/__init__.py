@@ -13,6 +13,7 @@ applies the numbered migrations of each.
 
 from fanbot.store.audit import AuditEntry
 from fanbot.store.backend import StoreBusy, StoreUnavailable
+from fanbot.store.copy import CopyFailed, CopyRefused, copy_store, database_location
 from fanbot.store.editing import DuplicateKey, EditRefused, EventWrite, NotOwned, StaleVersion
 from fanbot.store.facade import Store
 from fanbot.store.importer import CatalogSource, ImportSummary
@@ -22,6 +23,8 @@ __all__ = [
     "AuditEntry",
     "CalendarRow",
     "CatalogSource",
+    "CopyFailed",
+    "CopyRefused",
     "DuplicateKey",
     "EditRefused",
     "EventWrite",
@@ -32,4 +35,6 @@ __all__ = [
     "Store",
     "StoreBusy",
     "StoreUnavailable",
+    "copy_store",
+    "database_location",
 ]
