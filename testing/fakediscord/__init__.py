@@ -27,6 +27,7 @@ from .interactions import Attachment, InteractionResult, InteractionState, Inter
 from .model import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, Overwrite
 from .records import RequestRecord, UploadedFile
 from .server import FakeDiscord
+from .sharding import IdentifyRecord, shard_of, spread_guild_id
 from .snowflake import SnowflakeGenerator, snowflake_time
 from .validation import DiscordError
 
@@ -39,6 +40,7 @@ __all__ = [
     "FakeMember",
     "FakeRole",
     "FakeUser",
+    "IdentifyRecord",
     "InteractionResult",
     "InteractionState",
     "InteractionTimeout",
@@ -49,5 +51,7 @@ __all__ = [
     "UploadedFile",
     "point_from_env",
     "pointed_at",
+    "shard_of",
     "snowflake_time",
+    "spread_guild_id",
 ]

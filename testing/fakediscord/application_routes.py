@@ -45,17 +45,13 @@ class ApplicationRoutes(FakeDiscordState):
         return Reply(200, {"url": self.gateway_url})
 
     async def _get_gateway_bot(self, ctx: Ctx) -> Reply:
+        """The recommended shard count and the IDENTIFY budget, shared by every process of the bot."""
         return Reply(
             200,
             {
                 "url": self.gateway_url,
-                "shards": 1,
-                "session_start_limit": {
-                    "total": 1000,
-                    "remaining": 999,
-                    "reset_after": 86_400_000,
-                    "max_concurrency": 1,
-                },
+                "shards": self.recommended_shards(),
+                "session_start_limit": self.gateway.session_start_limit(),
             },
         )
 

@@ -126,7 +126,9 @@ class InteractionDriver(MessageStore):
         message: JSON | None = None,
         timeout: float,
     ) -> InteractionState:
-        await self.wait_ready(timeout)
+        # The interaction goes to the connection of its guild's shard (shard 0 for DMs),
+        # whichever process holds it; the other shards may be down or not started yet.
+        await self.wait_shard_ready(guild, timeout)
         iid, token, payload = self._interaction_payload(itype, data, guild, channel, user, locale)
         if message is not None:
             payload["message"] = message

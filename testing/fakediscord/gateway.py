@@ -13,12 +13,15 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
+
+from .sharding import IdentifyLedger, IdentifyRecord, parse_shard, shard_of
 
 if TYPE_CHECKING:
     from .state import FakeDiscordState
@@ -103,10 +106,9 @@ class GatewaySession:
     invalidated: bool = False
 
     def covers(self, guild_id: int | None) -> bool:
+        """Whether this session gets ``guild_id``'s events (DMs, ``None``, go to shard 0)."""
         index, count = self.shard
-        if guild_id is None:
-            return index == 0
-        return (guild_id >> 22) % count == index
+        return shard_of(guild_id, count) == index
 
     def record(self, event: str, data: JSON) -> JSON:
         """Number, buffer and (if connected) send one dispatch."""
@@ -145,7 +147,13 @@ def _strip_content(
 
 
 class Gateway:
-    """All sessions and connections of the fake gateway."""
+    """All sessions and connections of the fake gateway.
+
+    One live session per ``[shard_id, shard_count]``: a new IDENTIFY of a shard takes its
+    traffic over from the previous session (a restarted process replacing a dead one), and
+    an IDENTIFY with another shard count replaces every session of the old count. (Discord
+    allows several sessions per shard; the fake keeps one so each event has one recipient.)
+    """
 
     def __init__(self, fake: FakeDiscordState) -> None:
         self._fake = fake
@@ -158,6 +166,7 @@ class Gateway:
         self.heartbeats = 0
         self.invalid_sessions_sent = 0
         self.received: list[JSON] = []
+        self.identify_ledger = IdentifyLedger()
 
     # -- websocket handler ----------------------------------------------------------------------
 
@@ -225,21 +234,37 @@ class Gateway:
         if data.get("token") != fake.bot_token:
             await conn.close(4004, "Authentication failed.")
             return
-        shard = data.get("shard") or [0, 1]
-        index, count = int(shard[0]), int(shard[1])
-        if count < 1 or not 0 <= index < count:
+        shard = parse_shard(data.get("shard"))
+        if shard is None:
             await conn.close(4010, "Invalid shard.")
             return
         if "intents" not in data:
             await conn.close(4013, "Invalid intent(s).")
             return
-        session = GatewaySession(secrets.token_hex(16), (index, count), int(data["intents"]))
+        index, count = shard
+        guilds = [g for g in fake.guilds.values() if g.shard_id(count) == index]
+        if len(guilds) > fake.max_guilds_per_shard:
+            await conn.close(4011, "Sharding required.")
+            return
+        now = time.monotonic()
+        bucket, since, too_early = self.identify_ledger.judge(
+            shard, now, max_concurrency=fake.max_concurrency, interval=fake.identify_interval_seconds
+        )
+        if too_early and fake.reject_early_identify:
+            self.identify_ledger.add(IdentifyRecord(now, shard, bucket, since, True, True, None))
+            self.invalid_sessions_sent += 1
+            conn.send({"op": 9, "d": False, "s": None, "t": None})
+            fake._changed()
+            return
+        session = GatewaySession(secrets.token_hex(16), shard, int(data["intents"]))
+        self.identify_ledger.add(
+            IdentifyRecord(now, shard, bucket, since, too_early, False, session.session_id)
+        )
         self.sessions[session.session_id] = session
         for key in list(self.live):
-            if key[1] != count or key == (index, count):
+            if key[1] != count or key == shard:
                 self.live.pop(key).superseded = True
-        self.live[(index, count)] = session
-        guilds = [g for g in fake.guilds.values() if g.shard_id(count) == index]
+        self.live[shard] = session
         session.record(
             "READY",
             {
@@ -340,6 +365,33 @@ class Gateway:
     def ready_shards(self) -> set[tuple[int, int]]:
         """Shards with a live session that is currently connected."""
         return {key for key, s in self.live.items() if s.connection is not None}
+
+    def session_for(self, guild_id: int | None) -> GatewaySession | None:
+        """The live session that gets ``guild_id``'s events (shard 0's for DMs), if any."""
+        return next((s for s in self.live.values() if s.covers(guild_id)), None)
+
+    def connected_for(self, guild_id: int | None) -> bool:
+        """Whether the session of ``guild_id``'s shard is connected now."""
+        session = self.session_for(guild_id)
+        return session is not None and session.connection is not None
+
+    @property
+    def identify_log(self) -> list[IdentifyRecord]:
+        """Every IDENTIFY that passed the token and shard checks, oldest first."""
+        return list(self.identify_ledger.records)
+
+    @property
+    def identify_violations(self) -> list[IdentifyRecord]:
+        """IDENTIFYs less than ``identify_interval_seconds`` after the previous one of their
+        bucket (``shard_id % max_concurrency``), from any connection or process."""
+        return self.identify_ledger.violations
+
+    def session_start_limit(self) -> JSON:
+        """``session_start_limit`` as ``GET /gateway/bot`` reports it."""
+        fake = self._fake
+        return self.identify_ledger.session_start_limit(
+            time.monotonic(), total=fake.session_start_total, max_concurrency=fake.max_concurrency
+        )
 
     def dispatch(self, event: str, data: JSON, guild_id: int | None) -> int:
         """Send an event to the live session of the shard owning ``guild_id``; returns how many

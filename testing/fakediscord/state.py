@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from aiohttp import web
@@ -35,6 +35,8 @@ from .records import (
     RouteLimit,
 )
 from .rest import JSON, Route
+from .sharding import recommended_shards as shards_for_guilds
+from .sharding import spread_guild_id
 from .snowflake import SnowflakeGenerator
 from .waiting import Changes
 
@@ -61,6 +63,12 @@ class FakeDiscordState:
         gateway_compression: bool = False,
         attachment_size_limit: int = 10 * 1024 * 1024,
         require_mutual_guild_for_dm: bool = True,
+        recommended_shard_count: int | None = None,
+        max_concurrency: int = 1,
+        identify_interval_seconds: float = 5.0,
+        reject_early_identify: bool = False,
+        max_guilds_per_shard: int = 2500,
+        session_start_total: int = 1000,
     ) -> None:
         self.ids = SnowflakeGenerator()
         self.bot_token = bot_token
@@ -80,6 +88,19 @@ class FakeDiscordState:
         self.gateway_compression = gateway_compression
         self.attachment_size_limit = attachment_size_limit
         self.require_mutual_guild_for_dm = require_mutual_guild_for_dm
+
+        # Sharding (sharding.py, gateway.py): what GET /gateway/bot says and the gateway enforces.
+        # None: one shard per 1,000 guilds.
+        self.recommended_shard_count = recommended_shard_count
+        self.max_concurrency = max_concurrency
+        # Discord allows one IDENTIFY per bucket per 5 s; every earlier one is recorded in
+        # gateway.identify_violations, and answered op 9 (not READY) with reject_early_identify.
+        # Off by default: tests that restart a bot within 5 s would each wait 5 s more.
+        self.identify_interval_seconds = identify_interval_seconds
+        self.reject_early_identify = reject_early_identify
+        self.max_guilds_per_shard = max_guilds_per_shard
+        self.session_start_total = session_start_total
+        self._auto_guilds = 0
 
         # The world, its messages and uploaded files (messages.py), the nonces seen (channel_routes.py).
         self.users: dict[int, FakeUser] = {self.bot_user.id: self.bot_user, self.owner.id: self.owner}
@@ -132,8 +153,9 @@ class FakeDiscordState:
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
     ) -> FakeGuild:
         """A guild the bot is in. Added while the bot is connected, it arrives as GUILD_CREATE
-        (the bot "joined")."""
-        gid = guild_id if guild_id is not None else self.ids.next()
+        (the bot "joined") on its shard. Without ``guild_id``, guilds get ids that spread them
+        evenly over shards (:func:`~testing.fakediscord.sharding.spread_guild_id`)."""
+        gid = guild_id if guild_id is not None else self._next_guild_id()
         guild = FakeGuild(
             gid,
             name,
@@ -154,6 +176,20 @@ class FakeDiscordState:
                 session.record("GUILD_CREATE", self.guild_create_payload(guild, session.intents))
         self._changed()
         return guild
+
+    def _next_guild_id(self) -> int:
+        while True:
+            gid = spread_guild_id(self._auto_guilds)
+            self._auto_guilds += 1
+            if gid not in self.guilds:
+                return gid
+
+    def recommended_shards(self) -> int:
+        """The ``shards`` of ``GET /gateway/bot``: ``recommended_shard_count``, or one per
+        1,000 guilds."""
+        if self.recommended_shard_count is not None:
+            return self.recommended_shard_count
+        return shards_for_guilds(len(self.guilds))
 
     def add_user(
         self,
@@ -233,15 +269,28 @@ class FakeDiscordState:
         """Environment for a bot in another process."""
         return {"DISCORD_API_BASE_URL": self.api_base_url, "DISCORD_GATEWAY_URL": self.gateway_url}
 
-    async def wait_ready(self, timeout: float = 5.0, shard_count: int | None = None) -> None:
-        """Until every shard of the bot identified (or resumed) and is connected."""
+    async def wait_ready(
+        self, timeout: float = 5.0, shard_count: int | None = None, shard_ids: Iterable[int] | None = None
+    ) -> None:
+        """Until every shard of the bot (or only ``shard_ids``, the shards of one process)
+        identified (or resumed) and is connected."""
+        wanted = None if shard_ids is None else list(shard_ids)
 
         def ready() -> bool:
             shards = self.gateway.ready_shards()
             counts = {n for _, n in shards} if shard_count is None else {shard_count}
-            return any(all((i, n) in shards for i in range(n)) for n in counts)
+            return any(
+                all((i, n) in shards for i in (range(n) if wanted is None else wanted)) for n in counts
+            )
 
         await self._changes.wait_for(ready, timeout, "the bot's gateway session(s)")
+
+    async def wait_shard_ready(self, guild: FakeGuild | int | None, timeout: float = 5.0) -> None:
+        """Until the session of ``guild``'s shard (shard 0 for DMs, ``None``) is connected,
+        whichever process holds it."""
+        gid = guild.id if isinstance(guild, FakeGuild) else guild
+        what = f"the gateway session of guild {gid}'s shard" if gid is not None else "shard 0's session"
+        await self._changes.wait_for(lambda: self.gateway.connected_for(gid), timeout, what)
 
     # ==== inspection ================================================================================
 
