@@ -15,6 +15,11 @@ from fanbot.domain.model import SessionKind
 TargetKind = Literal["guild", "user"]
 DeliveryState = Literal["claimed", "sent", "missed", "failed"]
 
+# How a claimed delivery's error begins when its attempt surely did not reach Discord (a
+# 429, a process stopping before it sent): whoever takes the claim over then knows there is
+# no earlier message to look for. Any other attempt left claimed may have posted.
+NOT_POSTED = "not posted: "
+
 
 @dataclass(frozen=True)
 class Target:
@@ -95,10 +100,25 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Claim:
-    """A delivery this process may now send (new, or taken over from a dead claim)."""
+    """A delivery this process may now send (new, or taken over from a dead claim).
+
+    A takeover says what it took over: the end of the lapsed lease (``retaken_from``) and
+    the error the earlier attempt left (``previous_error``), from which the dispatcher
+    tells whether that attempt may have posted a message already."""
 
     delivery_id: int
     key: DeliveryKey
     due: datetime
     nonce: str
     attempts: int
+    retaken_from: datetime | None = None
+    previous_error: str | None = None
+
+    @property
+    def earlier_attempt_may_have_posted(self) -> bool:
+        """Taken over from an attempt whose outcome nobody wrote down: its process died
+        (or was cut off) after sending, or Discord's answer never came (a network error,
+        a 5xx). Not so for a fresh claim, nor after a 429 or a stop before sending."""
+        if self.retaken_from is None:
+            return False
+        return not (self.previous_error or "").startswith(NOT_POSTED)

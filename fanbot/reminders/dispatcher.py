@@ -6,6 +6,10 @@ now), is woken early by any write to the store, and never sleeps longer than
 heals itself. Each reminder is claimed in a transaction before it is sent and
 marked sent only after Discord accepted it; the claim carries a fixed nonce, so
 a process that died in between is replaced by one whose resend Discord drops.
+Discord remembers a nonce for a few minutes only: a claim taken over later than
+that, from an attempt that may have posted, first looks for that attempt's message
+in the channel's recent history (``Courier.find_posted``) and posts only if it is
+not there.
 
 Pacing is the courier's business, not the dispatcher's: the Discord courier shares
 one budget with every other REST call of the process (``fanbot.bot.rest_budget.RestBudget``),
@@ -33,7 +37,7 @@ from typing import Protocol
 
 from fanbot.clock import Clock
 from fanbot.domain.model import Event, Session
-from fanbot.domain.reminders import Claim, DeliveryKey, FanRequest, ReminderSetup, Target
+from fanbot.domain.reminders import NOT_POSTED, Claim, DeliveryKey, FanRequest, ReminderSetup, Target
 from fanbot.reminders import planner
 from fanbot.reminders.corrections import Correction
 from fanbot.reminders.planner import Wanted
@@ -54,6 +58,17 @@ CLAIM_AHEAD = 50
 # A pass over a large store takes a while (loading the window, planning, claiming): it
 # starts this long before the next due time, and each reminder waits for its instant.
 PREPARE_AHEAD = timedelta(seconds=1)
+# How long Discord keeps a message's nonce: its Create Message documentation says of
+# ``enforce_nonce`` (which discord.py 2.7 sends with every nonce) that the nonce "will be
+# checked for uniqueness in the past few minutes" and names no figure
+# (https://discord.com/developers/docs/resources/message#create-message). Counted short:
+# "a few minutes" is at least two, and the minute left over covers the clocks of other
+# processes running ahead of ours. A takeover later than this after the due time (before
+# which nothing is posted) cannot count on Discord to drop a resend.
+NONCE_WINDOW = timedelta(minutes=1)
+# An earlier attempt posted at its due time at the earliest, by its own process's clock:
+# its message is looked for from this long before the due time, for clocks that differ.
+HISTORY_SLACK = timedelta(minutes=1)
 
 # Set in the dispatcher's own task (and the send tasks it starts): its bookkeeping writes
 # (claims, deliveries closed) bring nothing forward, and a full pass after each of them
@@ -79,6 +94,8 @@ class Notice:
 class Delivered:
     channel_id: int
     message_id: int
+    # When the message was posted, if it was found rather than just posted.
+    posted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -90,10 +107,14 @@ class TargetGone:
 
 @dataclass(frozen=True)
 class TryLater:
-    """429, 5xx or a network error: worth another try while the reminder is useful."""
+    """429, 5xx or a network error: worth another try while the reminder is useful.
+
+    ``maybe_posted``: whether Discord may have taken the message all the same (a 5xx, an
+    answer lost on the way); a 429 is a refusal, nothing was posted."""
 
     reason: str
     retry_after: float | None = None
+    maybe_posted: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,10 +127,24 @@ class Refused:
 Outcome = Delivered | TargetGone | TryLater | Refused
 
 
+@dataclass(frozen=True)
+class HistoryUnreadable:
+    """The target's recent messages could not be read (no Read Message History, 403, 404,
+    a network error)."""
+
+    reason: str
+
+
 class Courier(Protocol):
-    """The way to Discord: reminders (``deliver``) and corrections of them."""
+    """The way to Discord: reminders (``deliver``), a look for one already posted
+    (``find_posted``), and corrections of them."""
 
     async def deliver(self, notice: Notice) -> Outcome: ...
+
+    async def find_posted(self, notice: Notice, *, since: datetime) -> Delivered | HistoryUnreadable | None:
+        """This reminder's own message among the recent messages of its channel or DM posted
+        after ``since`` (matched by the delivery's marker), or None if it is not there."""
+        ...
 
     async def send_correction(self, correction: Correction, *, guild_id: int, fan_locale: str | None) -> bool:
         """Post one correction (``guild_id``: the guild whose moderator made the change;
@@ -176,6 +211,8 @@ class Dispatcher:
         self._renewer_nap: asyncio.Future[None] | None = None
         self._gate = asyncio.Semaphore(MAX_PARALLEL_SENDS)
         self.sent = 0
+        # Reminders an earlier attempt had posted, found in the channel and not posted again.
+        self.found_posted = 0
         self.passes = 0
         self._stopping = False
         store.on_write(self.wake)
@@ -445,7 +482,7 @@ class Dispatcher:
         if self._stopping:
             # Not sent: given back at once, for the next process to take (same nonce).
             await rem.retry_later(
-                claim.delivery_id, owner=self.owner, until=now, error="stopped before sending"
+                claim.delivery_id, owner=self.owner, until=now, error=NOT_POSTED + "stopped before sending"
             )
             return False
         if now >= wanted.useful_until:
@@ -462,6 +499,26 @@ class Dispatcher:
             setup,
             fan.locale if fan else None,
         )
+        if self._nonce_may_be_forgotten(claim, now):
+            earlier = await self._earlier_post(claim, notice)
+            if earlier is not None:
+                self._leases.pop(claim.delivery_id, None)
+                log.info(
+                    "reminder %s was posted by an earlier attempt (message %s): not posted again",
+                    claim.delivery_id,
+                    earlier.message_id,
+                )
+                await rem.finish(
+                    claim.delivery_id,
+                    "sent",
+                    owner=self.owner,
+                    now=self.clock.now(),
+                    channel_id=earlier.channel_id,
+                    message_id=earlier.message_id,
+                    late=planner.is_late(wanted, earlier.posted_at or now),
+                )
+                self.found_posted += 1
+                return False
         outcome = await self.courier.deliver(notice)
         # Answered: no more renewals, which could otherwise land after the retry time below.
         self._leases.pop(claim.delivery_id, None)
@@ -503,8 +560,30 @@ class Dispatcher:
                 )
             else:
                 log.info("reminder %s: %s; retrying in %.1f s", claim.delivery_id, outcome.reason, backoff)
-                await rem.retry_later(
-                    claim.delivery_id, owner=self.owner, until=retry_at, error=outcome.reason
-                )
+                # Written down so that whoever retries knows whether to look for a message first.
+                error = outcome.reason if outcome.maybe_posted else NOT_POSTED + outcome.reason
+                await rem.retry_later(claim.delivery_id, owner=self.owner, until=retry_at, error=error)
                 return True
         return False
+
+    @staticmethod
+    def _nonce_may_be_forgotten(claim: Claim, now: datetime) -> bool:
+        """Whether an earlier attempt of this claim may have posted a message that Discord
+        no longer recognises by its nonce: a resend would post the reminder twice."""
+        return claim.earlier_attempt_may_have_posted and now - claim.due > NONCE_WINDOW
+
+    async def _earlier_post(self, claim: Claim, notice: Notice) -> Delivered | None:
+        """The earlier attempt's message if it is in the channel (or DM), else None."""
+        found = await self.courier.find_posted(notice, since=claim.due - HISTORY_SLACK)
+        if isinstance(found, HistoryUnreadable):
+            # Posted all the same: a missed reminder is worse than a rare duplicate.
+            log.warning(
+                "reminder %s (%s %s): could not read the recent messages to see whether an earlier "
+                "attempt posted it (%s); posting it, which may post it twice",
+                claim.delivery_id,
+                notice.target.kind,
+                notice.target.id,
+                found.reason,
+            )
+            return None
+        return found

@@ -268,7 +268,9 @@ class Reminders:
 
         A key with no row is inserted as claimed; a row claimed by someone whose
         lease ran out is taken over (same nonce, so a resend of a message Discord
-        already accepted is dropped by Discord). Anything else belongs to another
+        already accepted is dropped by Discord, for as long as it remembers the nonce).
+        A takeover carries the lapsed lease's end and the error the earlier attempt
+        left, and starts with no error of its own. Anything else belongs to another
         process or is finished, and is skipped.
         """
         claims: list[Claim] = []
@@ -290,15 +292,33 @@ class Reminders:
                 if rowid is not None:
                     claims.append(Claim(rowid, key, due, nonce, 1))
                     continue
-                taken = await tx.fetch_one(
-                    "UPDATE deliveries SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 "
+                # Read, then taken: writers hold the store's write lock, so nobody takes
+                # it in between, and what the earlier attempt left is read before the
+                # takeover clears it (the error then describes the current attempt).
+                lapsed = await tx.fetch_one(
+                    "SELECT id, nonce, attempts, claimed_until, error FROM deliveries "
                     "WHERE target_kind = ? AND target_id = ? AND session_id = ? AND lead_minutes = ? "
-                    "AND session_start = ? AND state = 'claimed' AND claimed_until <= ? "
-                    "RETURNING id, nonce, attempts",
-                    (owner, to_iso_utc(lease_until), *params, to_iso_utc(now)),
+                    "AND session_start = ? AND state = 'claimed' AND claimed_until <= ?",
+                    (*params, to_iso_utc(now)),
                 )
-                if taken is not None:
-                    claims.append(Claim(int(taken[0]), key, due, str(taken[1]), int(taken[2])))
+                if lapsed is None:
+                    continue
+                await tx.execute(
+                    "UPDATE deliveries SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1, "
+                    "error = NULL WHERE id = ?",
+                    (owner, to_iso_utc(lease_until), lapsed[0]),
+                )
+                claims.append(
+                    Claim(
+                        int(lapsed[0]),
+                        key,
+                        due,
+                        str(lapsed[1]),
+                        int(lapsed[2]) + 1,
+                        retaken_from=_when(lapsed[3]),
+                        previous_error=lapsed[4],
+                    )
+                )
         return claims
 
     async def record(

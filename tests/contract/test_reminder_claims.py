@@ -1,7 +1,9 @@
 """Reminder claims, on every backend: the "never twice" guarantee. A delivery is claimed
 in the database before it is sent; a claimed one is not claimable again while its lease
-runs, a lapsed lease is taken over with the same nonce, renewals keep it, and a finished
-delivery is never claimed again. Two stores on one database stand for two processes."""
+runs, a lapsed lease is taken over with the same nonce (saying what the earlier attempt
+left, so that the new owner knows whether to look for its message), renewals keep it, and
+a finished delivery is never claimed again. Two stores on one database stand for two
+processes."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from fanbot.domain.localtime import parse_instant
-from fanbot.domain.reminders import DeliveryKey, Target
+from fanbot.domain.reminders import NOT_POSTED, DeliveryKey, Target
 from fanbot.reminders.planner import delivery_nonce
 from fanbot.store import Store
 from tests.contract.store_data import club_event, guild_catalog
@@ -92,9 +94,12 @@ async def test_a_lapsed_lease_is_taken_over_with_the_same_nonce_and_the_first_ow
     key = await race_key(backend)
     reminders = backend.reminders
     [first] = await reminders.claim(wanted(key), owner="a", now=NOW, lease_until=NOW + LEASE)
+    assert (first.retaken_from, first.previous_error, first.earlier_attempt_may_have_posted) == (None, None, False)
     later = NOW + LEASE  # the lease has run out at its last instant
     [taken] = await reminders.claim(wanted(key), owner="b", now=later, lease_until=later + LEASE)
     assert (taken.delivery_id, taken.nonce, taken.attempts) == (first.delivery_id, first.nonce, 2)
+    # a died without a word: whatever it sent may have reached Discord.
+    assert (taken.retaken_from, taken.previous_error, taken.earlier_attempt_may_have_posted) == (later, None, True)
     assert not await reminders.finish(first.delivery_id, "sent", owner="a", now=later)
     assert await reminders.finish(
         taken.delivery_id, "sent", owner="b", now=later, channel_id=CHANNEL, message_id=CHANNEL + 1, late=True
@@ -105,6 +110,27 @@ async def test_a_lapsed_lease_is_taken_over_with_the_same_nonce_and_the_first_ow
     # Sent is for ever: no lease to run out.
     far = later + timedelta(days=30)
     assert await reminders.claim(wanted(key), owner="c", now=far, lease_until=far + LEASE) == []
+
+
+async def test_a_takeover_carries_the_earlier_attempts_error_and_starts_without_one(backend):
+    key = await race_key(backend)
+    reminders = backend.reminders
+    [first] = await reminders.claim(wanted(key), owner="a", now=NOW, lease_until=NOW + LEASE)
+    await reminders.retry_later(first.delivery_id, owner="a", until=NOW + LEASE, error="503: upstream")
+    [second] = await reminders.claim(wanted(key), owner="b", now=NOW + LEASE, lease_until=NOW + 2 * LEASE)
+    assert (second.retaken_from, second.previous_error) == (NOW + LEASE, "503: upstream")
+    assert second.earlier_attempt_may_have_posted  # a 5xx may come after Discord took the message
+    [delivery] = await reminders.deliveries_of(key.target)
+    assert (delivery.claimed_by, delivery.error) == ("b", None)  # the error is the current attempt's
+
+    refused = NOT_POSTED + "429: rate limited"
+    await reminders.retry_later(second.delivery_id, owner="b", until=NOW + 3 * LEASE, error=refused)
+    [third] = await reminders.claim(wanted(key), owner="c", now=NOW + 3 * LEASE, lease_until=NOW + 4 * LEASE)
+    assert (third.attempts, third.previous_error) == (3, refused)
+    assert not third.earlier_attempt_may_have_posted
+    # c dies in its turn: the next owner reads no stale "not posted".
+    [fourth] = await reminders.claim(wanted(key), owner="d", now=NOW + 4 * LEASE, lease_until=NOW + 5 * LEASE)
+    assert (fourth.attempts, fourth.previous_error, fourth.earlier_attempt_may_have_posted) == (4, None, True)
 
 
 async def test_a_renewed_lease_holds_and_only_its_owner_can_renew_it(backend):

@@ -1,6 +1,6 @@
-"""Test support for reminders: a guild's own race weekend, and a courier that
-stands in for Discord's message endpoint (it keeps what was posted and drops a
-repeated nonce, as Discord does with enforce_nonce)."""
+"""Test support for reminders: a guild's own race weekend, a courier that stands in
+for Discord's message endpoint (it keeps what was posted and drops a repeated nonce,
+as Discord does with enforce_nonce), and one that dies once it has posted."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from fanbot.clock import Clock, FixedClock
 from fanbot.config import catalog_path
 from fanbot.domain.catalog import Catalog
 from fanbot.reminders.corrections import Correction
-from fanbot.reminders.dispatcher import Delivered, Dispatcher, Notice, Outcome
+from fanbot.reminders.dispatcher import Courier, Delivered, Dispatcher, HistoryUnreadable, Notice, Outcome
 from fanbot.store import Store
 
 
@@ -59,7 +59,9 @@ class Posted:
 class StandInDiscord:
     """Posts reminders into a list. ``outcomes`` scripts answers per target id
     (consumed in order); a nonce seen before returns the earlier message. Each post
-    takes ``delay`` seconds, and waits for ``hold`` to be set if there is one."""
+    takes ``delay`` seconds, and waits for ``hold`` to be set if there is one. A look
+    for an earlier post (``lookups``) finds it by its nonce, unless ``history_unreadable``
+    says why it cannot."""
 
     clock: Clock
     posted: list[Posted] = field(default_factory=list)
@@ -68,6 +70,8 @@ class StandInDiscord:
     crash_after_accept: bool = False
     delay: float = 0.0
     hold: asyncio.Event | None = None
+    lookups: list[Notice] = field(default_factory=list)
+    history_unreadable: str | None = None
     _by_nonce: dict[str, Posted] = field(default_factory=dict)
 
     async def deliver(self, notice: Notice) -> Outcome:
@@ -92,12 +96,42 @@ class StandInDiscord:
             message_id=earlier.message_id,
         )
 
+    async def find_posted(self, notice: Notice, *, since: datetime) -> Delivered | HistoryUnreadable | None:
+        self.lookups.append(notice)
+        if self.history_unreadable is not None:
+            return HistoryUnreadable(self.history_unreadable)
+        earlier = self._by_nonce.get(notice.nonce)
+        if earlier is None or earlier.at < since:
+            return None
+        channel_id = notice.setup.channel_id if notice.setup else notice.target.id
+        return Delivered(channel_id, earlier.message_id, posted_at=earlier.at)
+
     async def send_correction(self, correction: Correction, *, guild_id: int, fan_locale: str | None) -> bool:
         return True  # corrections are tested with the real courier (test_bot_reminders)
 
 
 class ProcessDied(Exception):
     pass
+
+
+class DiesAfterPosting:
+    """A process killed after Discord took its reminder and before it wrote that down:
+    posts through ``courier``, then raises instead of answering (the claim stays, with
+    its lease, for another process to take over)."""
+
+    def __init__(self, courier: Courier) -> None:
+        self.courier = courier
+        self.posted: list[Outcome] = []
+
+    async def deliver(self, notice: Notice) -> Outcome:
+        self.posted.append(await self.courier.deliver(notice))
+        raise ProcessDied
+
+    async def find_posted(self, notice: Notice, *, since: datetime) -> Delivered | HistoryUnreadable | None:
+        return await self.courier.find_posted(notice, since=since)
+
+    async def send_correction(self, correction: Correction, *, guild_id: int, fan_locale: str | None) -> bool:
+        return await self.courier.send_correction(correction, guild_id=guild_id, fan_locale=fan_locale)
 
 
 class RunningClock:

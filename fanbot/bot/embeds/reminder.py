@@ -1,7 +1,11 @@
 """Reminders in Discord: the reminder message itself (what starts, when, where, how to
-watch), and the lines /reminders and /remindme show of a setup and of what comes next."""
+watch, and the delivery's marker), and the lines /reminders and /remindme show of a setup
+and of what comes next."""
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
 
 import discord
 from discord.utils import format_dt
@@ -15,12 +19,28 @@ from fanbot.render.reminder import lead_words, reminder_headline
 from fanbot.render.words import kind_label, length_words
 
 GREEN = discord.Colour.from_rgb(0, 170, 80)
+MARKER_PREFIX = "ref "
+
+
+def delivery_marker(nonce: str) -> str:
+    """The mark of one delivery at the end of its embed's footer (``ref 3f9a2c1b0d``), by
+    which a process that took the delivery over finds the message an earlier attempt
+    posted, once Discord has forgotten the nonce. Derived from the nonce, so the same on
+    every attempt; 40 bits of a hash, so two deliveries among a channel's recent messages
+    never share one; and short, in the footer's small print, where it stays out of the way."""
+    return MARKER_PREFIX + hashlib.sha256(nonce.encode()).hexdigest()[:10]
+
+
+def carries_marker(embeds: Iterable[discord.Embed], marker: str) -> bool:
+    """Whether a message with these embeds is the delivery that ``marker`` marks."""
+    return any((e.footer.text or "").endswith(marker) for e in embeds)
 
 
 def reminder_message(
-    event: Event, session: Session, lead_minutes: int, *, late: bool, tr: Translate
+    event: Event, session: Session, lead_minutes: int, *, late: bool, tr: Translate, marker: str | None = None
 ) -> tuple[str, discord.Embed]:
-    """(content, embed). The content is what a phone notification shows."""
+    """(content, embed). The content is what a phone notification shows; ``marker``
+    (:func:`delivery_marker`) ends the footer."""
     assert session.start is not None, "reminders exist only for timed sessions"
     headline = reminder_headline(event, session, lead_minutes, tr)
     content = f"**{clip(headline, 1800)}**"
@@ -39,8 +59,11 @@ def reminder_message(
     embed.add_field(name=tr("Series"), value=clip(event.series.name, 1024), inline=True)
     if event.watch_url:
         embed.add_field(name=tr("How to watch"), value=clip(event.watch_url, 1024), inline=False)
-    if event.length:
-        embed.set_footer(text=clip(length_words(event.length, tr), 2048))
+    footer = [clip(length_words(event.length, tr), 2000)] if event.length else []
+    if marker:
+        footer.append(marker)  # last and whole: it is matched at the end of the footer
+    if footer:
+        embed.set_footer(text=" · ".join(footer))
     return content, embed
 
 
