@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -12,6 +13,9 @@ DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
 # What FANBOT_DATABASE_URL may start with (the store's backend for them: fanbot.store.postgres).
 POSTGRES_URL_SCHEMES = ("postgresql://", "postgres://")
+# A bound on FANBOT_SHARD_COUNT that no bot reaches (Discord asks for one shard per 2,500
+# guilds at most), so that a typo with extra digits is told rather than attempted.
+MAX_SHARDS = 65_536
 
 
 class ConfigError(ValueError):
@@ -32,6 +36,10 @@ class Settings:
     # How long a reminder claim holds before another process may take it over
     # (after a crash). Long enough for Discord's retries; short for end-to-end tests.
     reminder_lease_seconds: float = 60.0
+    # Sharding (``FANBOT_SHARD_COUNT``, ``FANBOT_SHARD_IDS``): how many shards the whole bot
+    # has, and which of them this process runs. None: one process, unsharded, as before.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -49,7 +57,14 @@ class Settings:
             gateway_url=env.get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY,
             log_level=(env.get("FANBOT_LOG_LEVEL") or "INFO").upper(),
             reminder_lease_seconds=_seconds(env, "FANBOT_REMINDER_LEASE_SECONDS", 60.0),
+            **_shards(env),
         )
+
+    @property
+    def sharded(self) -> bool:
+        """Whether this process runs a group of shards (``AutoShardedBot``) rather than
+        the one unsharded connection of a bot run as a single process."""
+        return self.shard_count is not None
 
     @property
     def store_target(self) -> str | Path:
@@ -81,6 +96,54 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     if not 1.0 <= value <= 3600.0:
         raise ConfigError(f"{name} must be a number of seconds between 1 and 3600, not {raw!r}")
     return value
+
+
+def _shards(env: dict[str, str]) -> dict[str, Any]:
+    """``shard_count`` and ``shard_ids`` from ``FANBOT_SHARD_COUNT`` and ``FANBOT_SHARD_IDS``.
+
+    The count alone runs every shard in this one process; ids without a count cannot say
+    which guilds are whose, so they are refused rather than guessed."""
+    raw_count = (env.get("FANBOT_SHARD_COUNT") or "").strip()
+    raw_ids = (env.get("FANBOT_SHARD_IDS") or "").replace(" ", "")
+    if not raw_count:
+        if raw_ids:
+            raise ConfigError(
+                f"FANBOT_SHARD_IDS ({raw_ids!r}) needs FANBOT_SHARD_COUNT, the number of shards of "
+                "the whole bot across every process (like FANBOT_SHARD_COUNT=4 FANBOT_SHARD_IDS=0-1)"
+            )
+        return {}
+    if not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_SHARDS:
+        raise ConfigError(
+            f"FANBOT_SHARD_COUNT must be a whole number of shards from 1 to {MAX_SHARDS}, not {raw_count!r}"
+        )
+    count = int(raw_count)
+    if not raw_ids:
+        return {"shard_count": count, "shard_ids": tuple(range(count))}
+    return {"shard_count": count, "shard_ids": _shard_ids(raw_ids, count)}
+
+
+def _shard_ids(raw: str, count: int) -> tuple[int, ...]:
+    """``0-3``, ``4,5`` or ``0-1,6``: each id once, each below ``count``."""
+    ids: set[int] = set()
+    for part in raw.split(","):
+        first, dash, last = part.partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise ConfigError(
+                f"FANBOT_SHARD_IDS must list shard numbers and ranges like 0-3, 4,5 or 0-1,6, not {raw!r}"
+            )
+        low, high = int(first), int(last) if dash else int(first)
+        if low > high:
+            raise ConfigError(f"FANBOT_SHARD_IDS: the range {part} runs backwards (write {high}-{low})")
+        if high >= count:
+            raise ConfigError(
+                f"FANBOT_SHARD_IDS: shard {high} does not exist with FANBOT_SHARD_COUNT={count} "
+                f"(shards are numbered 0 to {count - 1})"
+            )
+        twice = ids.intersection(range(low, high + 1))
+        if twice:
+            raise ConfigError(f"FANBOT_SHARD_IDS lists shard {min(twice)} twice ({raw!r})")
+        ids.update(range(low, high + 1))
+    return tuple(sorted(ids))
 
 
 def _optional_id(env: dict[str, str], name: str) -> int | None:

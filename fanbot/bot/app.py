@@ -1,4 +1,21 @@
-"""The bot process: one store connection, the command tree, presence, and ``fanbot run``."""
+"""The bot process: one store connection, the command tree, presence, and ``fanbot run``.
+
+A bot run as one process is a plain ``commands.Bot`` (``FanBot``), as it always was. A bot
+that outgrew one process runs as several, each with a group of shards, on one PostgreSQL
+database (``FANBOT_SHARD_COUNT``, ``FANBOT_SHARD_IDS``: ``ShardedFanBot``, discord.py's
+``AutoShardedBot``). What the processes share, and how:
+
+- Reminders: each process sends the channel reminders of its own shards' guilds, and
+  the process holding shard 0 sends every DM (``reminder_shards``); a reminder is claimed
+  in the database before it is sent, so none is sent twice.
+- Discord's global REST limit (50 requests/s for the whole bot): a fixed split by shards,
+  ``rest_limit``. Nothing is lent between processes, so a process that is down keeps no
+  budget from the others (its share is just not spent).
+- IDENTIFY: Discord starts ``max_concurrency`` sessions per 5 seconds, all processes
+  together; the processes take turns in the database (``before_identify_hook``).
+- Writes: on PostgreSQL each process hears the others' writes as they commit
+  (``Store.watch_writes``) and wakes its reminders at once; on SQLite it polls.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +26,7 @@ import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import discord
@@ -28,13 +46,19 @@ from fanbot.domain.session_time import SessionState
 from fanbot.i18n import translator
 from fanbot.reminders.dispatcher import Dispatcher, Shards
 from fanbot.render.words import countdown, kind_label
-from fanbot.store import Scope, Store
+from fanbot.store import Scope, Store, StoreBusy
 
 log = logging.getLogger(__name__)
 
 PRESENCE_EVERY_MINUTES = 15
-# How soon a change committed by another process can bring a reminder forward.
+# How soon a change committed by another process can bring a reminder forward (SQLite:
+# polled).
 OTHER_WRITERS_EVERY_SECONDS = 30
+# PostgreSQL tells every process of the others' writes at once; the poll stays, slower, in
+# case the listening connection is down without knowing it.
+OTHER_WRITERS_SAFETY_NET_SECONDS = 300
+# While the database is busy, how soon to ask for a turn to identify again.
+IDENTIFY_BUSY_RETRY_SECONDS = 0.5
 
 
 class DiscordClock:
@@ -44,7 +68,27 @@ class DiscordClock:
         return discord.utils.utcnow()
 
 
+def rest_limit(settings: Settings) -> int:
+    """This process's share of Discord's global REST limit, in requests per second.
+
+    Discord allows 50 requests/s for the whole bot, all its processes together. A process
+    that runs ``k`` of the bot's ``n`` shards (``FANBOT_SHARD_IDS`` of
+    ``FANBOT_SHARD_COUNT``) takes ``floor(50 × k / n)``, at least 1: the shares never add
+    up to more than 50, and each process paces itself alone, with nothing to ask the
+    others. A process that is down keeps nothing from the others: its share is simply not
+    spent (the live ones do not take it over either). One process, sharded or not: all 50.
+    """
+    from fanbot.bot.rest_budget import GLOBAL_LIMIT
+
+    if settings.shard_count is None or settings.shard_ids is None:
+        return GLOBAL_LIMIT
+    return max(1, GLOBAL_LIMIT * len(settings.shard_ids) // settings.shard_count)
+
+
 class FanBot(commands.Bot):
+    """The bot: the type the cogs know. A single process is this plain ``commands.Bot``;
+    a process of a sharded bot is a ``ShardedFanBot`` (``make_bot`` chooses)."""
+
     def __init__(
         self,
         database: Path | str,
@@ -53,6 +97,7 @@ class FanBot(commands.Bot):
         clock: Clock | None = None,
         sync_commands: bool = True,
         watch_other_writers: bool = False,
+        **client_options: Any,
     ) -> None:
         # No privileged intents: slash commands carry everything fanbot needs.
         intents = discord.Intents.none()
@@ -63,6 +108,7 @@ class FanBot(commands.Bot):
             tree_cls=FanTree,
             allowed_mentions=NO_MENTIONS,
             help_command=None,
+            **client_options,
         )
         self.settings = settings or Settings()
         self.database = database
@@ -100,8 +146,9 @@ class FanBot(commands.Bot):
         from fanbot.bot.rest_budget import RestBudget
         from fanbot.bot.views.remind_me import RemindMeButton
 
-        # Every REST call of the process shares Discord's global limit with the reminders.
-        RestBudget().install(self.http)
+        # Every REST call of the process shares Discord's global limit with the reminders:
+        # this process's share of it, when the bot runs as several (``rest_limit``).
+        RestBudget(limit=rest_limit(self.settings), per=1.0).install(self.http)
         await self.add_cog(FanCog(self))
         await self.add_cog(RemindersCog(self))
         await self.add_cog(EventsCog(self))
@@ -109,20 +156,30 @@ class FanBot(commands.Bot):
         await self.add_cog(CalendarCog(self))
         await self.add_cog(SettingsCog(self))
         self.add_dynamic_items(RemindMeButton)
-        if self.sync_commands:
+        # Commands are the bot's, not a shard's: one process syncs them, the one holding
+        # shard 0 (always there, as it sends the DMs).
+        if self.sync_commands and self.reminder_shards().sends_dms:
             await self.sync_tree()
         self.update_presence.start()
         self.dispatcher = Dispatcher(
             self._store,
             self.clock,
             DiscordCourier(self),
-            shards=self.shards(),
+            shards=self.reminder_shards(),
             lease=timedelta(seconds=self.settings.reminder_lease_seconds),
         )
         # Sending needs only REST, but the guild's language comes from the gateway's cache.
         self.loop.create_task(self._start_reminders())
         if self.watch_other_writers:
+            if await self._store.watch_writes(self._other_process_wrote):
+                self.notice_other_writers.change_interval(seconds=OTHER_WRITERS_SAFETY_NET_SECONDS)
             self.notice_other_writers.start()
+
+    def _other_process_wrote(self) -> None:
+        """Another process committed a write that may bring a reminder forward (PostgreSQL
+        tells at once): look again now, as after a write of this process."""
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
 
     async def _start_reminders(self) -> None:
         await self.wait_until_ready()
@@ -155,9 +212,14 @@ class FanBot(commands.Bot):
         courier = self.dispatcher.courier if self.dispatcher is not None else DiscordCourier(self)
         await post_corrections(self.store, courier, guild_id, before, after)
 
-    def shards(self) -> Shards:
-        count = self.shard_count or 1
-        ids = getattr(self, "shard_ids", None) or ([self.shard_id] if self.shard_id is not None else [0])
+    def reminder_shards(self) -> Shards:
+        """Whose reminders this process sends: its shards' guilds' (and the DMs, with
+        shard 0). Unsharded, the one process sends them all.
+
+        (Not ``shards``: that is ``AutoShardedClient``'s map of its shards' connections.)"""
+        count, ids = self.settings.shard_count, self.settings.shard_ids
+        if count is None or ids is None:
+            return Shards()
         return Shards(frozenset(ids), count)
 
     async def sync_tree(self) -> None:
@@ -218,6 +280,90 @@ class FanBot(commands.Bot):
         await self.wait_until_ready()
 
 
+class ShardedFanBot(FanBot, commands.AutoShardedBot):
+    """One process of a bot run as several: the shards ``FANBOT_SHARD_IDS`` of
+    ``FANBOT_SHARD_COUNT``, through discord.py's ``AutoShardedBot``.
+
+    ``FanBot`` first: its ``setup_hook``, ``close`` and the rest are the bot's;
+    ``AutoShardedBot`` brings the shards' connections in place of ``Client``'s one
+    (``connect``, ``change_presence`` on every shard of the process, ``latency``).
+    """
+
+    def __init__(self, database: Path | str, *, settings: Settings, **options: Any) -> None:
+        if settings.shard_count is None or settings.shard_ids is None:
+            raise ValueError("ShardedFanBot needs FANBOT_SHARD_COUNT (make_bot chooses FanBot without)")
+        super().__init__(
+            database,
+            settings=settings,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids),
+            **options,
+        )
+        self._max_concurrency: int | None = None
+        # Shards that identified in this process: another IDENTIFY of one is a re-identify.
+        self._identified: set[int] = set()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for this shard's turn to IDENTIFY, shared with the other processes.
+
+        Discord starts ``max_concurrency`` sessions per 5 seconds, one per bucket
+        (``shard_id % max_concurrency``), across every process of the bot; discord.py only
+        spaces the shards of one process. So a turn is taken in the database
+        (``Store.take_identify_turn``), waiting as long as it says. A shard that identifies
+        again (its session was lost) first waits discord.py's own 5 seconds, as it would in
+        one process: a session that keeps failing does not retry in a tight loop."""
+        shard = shard_id or 0
+        if shard in self._identified:
+            await super().before_identify_hook(shard_id, initial=False)
+        bucket = shard % await self.max_concurrency()
+        while True:
+            try:
+                turn = await self.store.take_identify_turn(bucket, now=discord.utils.utcnow())
+            except StoreBusy:
+                await asyncio.sleep(IDENTIFY_BUSY_RETRY_SECONDS)
+                continue
+            except Exception:
+                # Without the store (it went away): discord.py's own spacing, for this process.
+                log.exception("could not take a turn to identify shard %s; waiting 5 s instead", shard)
+                await asyncio.sleep(5.0)
+                break
+            if turn.taken:
+                break
+            # Said, because discord.py reads no heartbeat ack meanwhile: a wait over 10 s
+            # shows in its log as this shard's websocket "behind" by as much, once identified.
+            log.info(
+                "shard %s waits %.1f s for its turn to identify (bucket %s: another shard went first)",
+                shard,
+                turn.wait.total_seconds(),
+                bucket,
+            )
+            await asyncio.sleep(turn.wait.total_seconds())
+        self._identified.add(shard)
+
+    async def max_concurrency(self) -> int:
+        """Discord's ``max_concurrency`` for this bot (``GET /gateway/bot``), asked once;
+        1 (the smallest, always safe) while Discord cannot say."""
+        if self._max_concurrency is None:
+            try:
+                _, _, limits = await self.http.get_bot_gateway()
+            except (discord.HTTPException, discord.GatewayNotFound, *UNREACHABLE) as exc:
+                log.warning(
+                    "could not read max_concurrency from Discord (%s); identifying one shard at a time",
+                    _why(exc),
+                )
+                return 1
+            self._max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
+        return self._max_concurrency
+
+
+def make_bot(settings: Settings, database: Path | str, **options: Any) -> FanBot:
+    """The bot ``fanbot run`` runs: a ``ShardedFanBot`` when the settings give shards,
+    else the plain ``FanBot`` of a bot run as one process (no shard in its IDENTIFY)."""
+    if settings.sharded:
+        return ShardedFanBot(database, settings=settings, **options)
+    return FanBot(database, settings=settings, **options)
+
+
 def point_at(settings: Settings) -> None:
     """Send discord.py's REST and gateway traffic where the settings say
     (Discord itself by default; a proxy or a local test double otherwise)."""
@@ -231,8 +377,10 @@ def run_bot(settings: Settings, database: Path | str) -> int:
     # fanbot never joins voice: discord.py's warnings about voice libraries are noise.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
-    bot = FanBot(database, settings=settings, watch_other_writers=True)
-    logging.getLogger("discord.client").addFilter(_OneLineReconnects(bot, settings.gateway_url))
+    bot = make_bot(settings, database, watch_other_writers=True)
+    one_line = _OneLineReconnects(bot, settings.gateway_url)
+    logging.getLogger("discord.client").addFilter(one_line)
+    logging.getLogger("discord.shard").addFilter(one_line)
     assert settings.token is not None
     try:
         asyncio.run(_run_until_stopped(bot, settings.token))
@@ -345,17 +493,40 @@ class _OneLineReconnects(logging.Filter):
         self.gateway_url = gateway_url
 
     def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        exc = record.exc_info[1] if record.exc_info else None
         if record.msg == "Attempting a reconnect in %.2fs" and record.exc_info:
             if self.bot.ws is None:
                 return False
-            exc = record.exc_info[1]
-            delay = record.args[0] if isinstance(record.args, tuple) and record.args else 0.0
-            record.msg = "lost or could not reach Discord's gateway at %s (%s); reconnecting in %.0f s"
-            record.args = (self.gateway_url, _why(exc) if exc else "?", delay)
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.exc_info = None
-            record.exc_text = None
+            delay = args[0] if args else 0.0
+            self._one_line(
+                record,
+                "lost or could not reach Discord's gateway at %s (%s); reconnecting in %.0f s",
+                (self.gateway_url, _why(exc) if exc else "?", delay),
+            )
+        # A sharded bot's shards reconnect each on its own (discord.py's ``Shard``); a shard
+        # that could not connect at all is tried again 5 s later, again and again.
+        elif record.msg == "Attempting a reconnect for shard ID %s in %.2fs" and record.exc_info:
+            shard, delay = (*args, "?", 0.0)[:2]
+            self._one_line(
+                record,
+                "shard %s lost or could not reach Discord's gateway at %s (%s); reconnecting in %.0f s",
+                (shard, self.gateway_url, _why(exc) if exc else "?", delay),
+            )
+        elif record.msg == "Failed to connect for shard_id: %s. Retrying..." and record.exc_info:
+            self._one_line(
+                record,
+                "shard %s could not connect to Discord's gateway at %s (%s); retrying in 5 s",
+                (args[0] if args else "?", self.gateway_url, _why(exc) if exc else "?"),
+            )
         return True
+
+    @staticmethod
+    def _one_line(record: logging.LogRecord, msg: str, args: tuple[object, ...]) -> None:
+        record.msg, record.args = msg, args
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = None
+        record.exc_text = None
 
 
 async def _run_until_stopped(bot: FanBot, token: str) -> None:

@@ -27,13 +27,19 @@ A backend's promises, which the parts rely on:
 - ``rows()`` and ``scan()`` are short reads (a few rows by key), made on the event loop
   when the backend can; ``fetch_all()`` is a long read (the catalog's thousand events),
   kept off the event loop.
+- ``watch_writes`` hears other processes' writes as they commit where the backend can
+  (PostgreSQL's ``NOTIFY``); where it cannot (SQLite), it says so and a caller polls
+  ``data_version`` instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from fanbot.store.write_watch import OtherWrite
 
 # How long a write waits for another process's write lock before giving up: short enough
 # for a command to apologise within Discord's 3 seconds. (It waits in ``SqliteDatabase._begin``,
@@ -153,6 +159,16 @@ class Database(Protocol):
 
     async def data_version(self) -> int:
         """A number that moves when another process commits anything."""
+        ...
+
+    async def watch_writes(self, callback: Callable[[OtherWrite], None], *, wait: float) -> bool:
+        """Call ``callback`` for each write another process commits, until ``close``;
+        False if this backend cannot (nothing is called then)."""
+        ...
+
+    @property
+    def watching_writes(self) -> bool:
+        """Other processes' writes are being heard right now (``watch_writes``)."""
         ...
 
     async def explain(self, sql: str, params: Sequence[Any]) -> list[str]:

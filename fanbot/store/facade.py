@@ -4,16 +4,17 @@ It opens the database (a SQLite file, ``fanbot.store.sqlite``, or a ``postgresql
 URL, ``fanbot.store.postgres``), migrates and seeds it,
 and passes each question on to the part that holds its SQL: the calendar's reads
 (``reads``), the catalog importer (``importer``), the guild settings and name counters
-(``settings``); the moderators' writes and the reminder tables are reached as
-``store.editing`` and ``store.reminders``. Every part reaches the database through
-the same ``Database`` interface (``fanbot.store.backend``), which is all a backend
-has to provide: nothing above the store knows which one it is on.
+(``settings``), the turns to identify of a sharded bot (``identify``); the moderators'
+writes and the reminder tables are reached as ``store.editing`` and ``store.reminders``.
+Every part reaches the database through the same ``Database`` interface
+(``fanbot.store.backend``), which is all a backend has to provide: nothing above the
+store knows which one it is on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from fanbot.domain.catalog import Catalog
 from fanbot.domain.model import Circuit, Entry, Event, Result, Series
 from fanbot.store.backend import Database
 from fanbot.store.editing import Editing
+from fanbot.store.identify import IDENTIFY_SPACING, IdentifyTurn, IdentifyTurns
 from fanbot.store.importer import CatalogImporter, CatalogSource, ImportSummary
 from fanbot.store.postgres import PostgresDatabase, is_postgres_url
 from fanbot.store.reads import CalendarReads, CalendarRow, Scope
@@ -28,6 +30,10 @@ from fanbot.store.reminders import Reminders
 from fanbot.store.schema import NAME_COUNTER_VERSION, SEED_VERSION, migrate
 from fanbot.store.settings import GuildSettings
 from fanbot.store.sqlite import SqliteDatabase
+from fanbot.store.write_watch import OtherWrite
+
+# How long ``watch_writes`` waits for its connection to listen before returning.
+WATCH_WAIT_SECONDS = 10.0
 
 
 class Store:
@@ -43,6 +49,7 @@ class Store:
         self.importer = CatalogImporter(database, self.reads, event_columns)
         self.reminders = Reminders(database, self.settings)
         self.editing = Editing(database, self.importer)
+        self.identify_turns = IdentifyTurns(database)
 
     @classmethod
     async def open(
@@ -107,6 +114,37 @@ class Store:
     async def explain(self, sql: str, params: Sequence[Any]) -> list[str]:
         """The query plan's lines, for tests that guard the indexes."""
         return await self.database.explain(sql, params)
+
+    async def watch_writes(self, callback: Callable[[], None], *, bookkeeping: bool = False) -> bool:
+        """Call ``callback`` as each write another process commits arrives, until the store
+        closes: True on PostgreSQL (``LISTEN``/``NOTIFY`` on a connection of its own; it
+        returns once that listens, or after a few seconds of trying, and keeps trying).
+        False on SQLite, which cannot: poll ``data_version`` there.
+
+        Another process's bookkeeping (its reminder claims and outcomes, its turns to
+        identify: nothing that brings this process's reminders forward) is left out unless
+        ``bookkeeping``. After the listening connection dropped and came back, ``callback``
+        is called once whatever: writes may have been missed meanwhile."""
+
+        def heard(write: OtherWrite) -> None:
+            if bookkeeping or not write.only_bookkeeping:
+                callback()
+
+        return await self.database.watch_writes(heard, wait=WATCH_WAIT_SECONDS)
+
+    @property
+    def watching_writes(self) -> bool:
+        """Other processes' writes are heard right now (``watch_writes`` on PostgreSQL,
+        its connection up): polling ``data_version`` is only a safety net then."""
+        return self.database.watching_writes
+
+    async def take_identify_turn(
+        self, bucket: int, *, now: datetime, spacing: timedelta = IDENTIFY_SPACING
+    ) -> IdentifyTurn:
+        """Take the turn of ``bucket`` (a shard id modulo Discord's ``max_concurrency``) to
+        IDENTIFY at ``now``, if no shard of it did, in any process, for ``spacing``;
+        otherwise how long to wait before asking again (``fanbot.store.identify``)."""
+        return await self.identify_turns.take(bucket, now=now, spacing=spacing)
 
     async def change_token(self, guild_id: int | None = None) -> tuple[int, int]:
         """(catalog, guild) name counters: see ``GuildSettings.change_token``."""

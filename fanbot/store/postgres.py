@@ -10,6 +10,9 @@ reads go through the writing connection and see what it wrote. The parts' SQL ar
 with ``?`` placeholders, numbered here (``$1``, ``$2``...); asyncpg prepares each
 statement once per connection and keeps it. Instants are ``timestamptz`` in the tables
 and text at the boundary, in the store's one form (``2012-10-20T15:30:00Z``).
+
+Every write that changed rows also notifies the other processes as it commits (``NOTIFY
+fanbot_writes``, ``fanbot.store.write_watch``), so that they need not poll to notice it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -36,6 +40,7 @@ from fanbot.store.backend import (
     Transaction,
     name_scope,
 )
+from fanbot.store.write_watch import CHANNEL, OtherWrite, WriteWatcher, changed_table, payload
 
 # The advisory lock every fanbot write takes (pg_advisory_xact_lock): any 64-bit number no
 # other program on the database uses; this one spells "fanbotwr".
@@ -121,13 +126,22 @@ class PostgresTransaction:
         self._database = database
         # Rows changed so far: a write that changed none moves no counter.
         self.changes = 0
+        # The tables they are in, for the other processes' listeners (``write_watch``).
+        self.tables: set[str] = set()
+
+    def _changed(self, sql: str, rows: int) -> None:
+        if rows:
+            self.changes += rows
+            table = changed_table(sql)
+            if table is not None:
+                self.tables.add(table)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._database.writer() as connection:
             # Without parameters asyncpg uses the simple protocol: DDL of migrations runs too.
             status = await connection.execute(placeholders(sql), *params)
         changed = _row_count(status)
-        self.changes += changed
+        self._changed(sql, changed)
         return changed
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int | None:
@@ -141,7 +155,7 @@ class PostgresTransaction:
         async with self._database.writer() as connection:
             await connection.executemany(placeholders(sql), batch)
         # asyncpg does not count them; the callers' statements change rows when they run.
-        self.changes += len(batch)
+        self._changed(sql, len(batch))
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = await self._fetch(sql, params, first=True)
@@ -156,7 +170,7 @@ class PostgresTransaction:
             if _is_change(sql):
                 # An INSERT, UPDATE or DELETE ... RETURNING returns one row per row it changed.
                 rows = list(await connection.fetch(query, *params))
-                self.changes += len(rows)
+                self._changed(sql, len(rows))
                 return rows[:1] if first else rows
             if first:
                 row = await connection.fetchrow(query, *params)
@@ -170,9 +184,14 @@ class PostgresDatabase:
 
     dialect: Literal["sqlite", "postgresql"] = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool, path: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, path: str, *, url: str | None = None) -> None:
         self._pool = pool
         self.path = path
+        # The URL itself (it may hold a password): the listening connection opens with it.
+        self._url = url
+        # Names this process's notifications, so that its listener leaves them out.
+        self.origin = secrets.token_hex(8)
+        self._watcher: WriteWatcher | None = None
         self._write_lock = asyncio.Lock()
         # The connection of the write transaction open now, if any; ``_writer_lock`` lets
         # one statement at a time use it (the writer's own, and reads made meanwhile).
@@ -215,10 +234,30 @@ class PostgresDatabase:
                 f"cannot open the PostgreSQL database {shown}: {why} (is the server running, and "
                 "does the database exist? create it with: createdb <name>)"
             ) from exc
-        return cls(pool, shown)
+        return cls(pool, shown, url=url)
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.close()
+            self._watcher = None
         await self._pool.close()
+
+    async def watch_writes(self, callback: Callable[[OtherWrite], None], *, wait: float) -> bool:
+        """Call ``callback`` for each write another process commits, from a connection
+        that listens until ``close`` (opened again whenever it drops). Waits up to
+        ``wait`` seconds for it to listen, so that writes from then on are heard."""
+        if self._url is None:
+            return False
+        if self._watcher is None:
+            self._watcher = WriteWatcher(self._url, self.origin, self.path)
+        self._watcher.add(callback)
+        await self._watcher.wait_listening(wait)
+        return True
+
+    @property
+    def watching_writes(self) -> bool:
+        """A listening connection is up: other processes' writes are heard as they commit."""
+        return self._watcher is not None and self._watcher.listening
 
     @property
     def writing(self) -> bool:
@@ -256,7 +295,7 @@ class PostgresDatabase:
                 await self._begin(connection, deadline - loop.time())
                 self._writer = connection
                 yield transaction
-                await self._commit(connection, names, transaction.changes)
+                await self._commit(connection, names, transaction)
             except BaseException:
                 if connection is not None:
                     await asyncio.shield(_roll_back_if_open(connection))
@@ -288,9 +327,13 @@ class PostgresDatabase:
         except asyncpg.LockNotAvailableError as exc:
             raise StoreBusy("the database is locked by another writer") from exc
 
-    async def _commit(self, connection: asyncpg.Connection, names: NameChange, changes: int) -> None:
-        """Move the counters (when the write changed rows) and COMMIT, in one round trip."""
+    async def _commit(
+        self, connection: asyncpg.Connection, names: NameChange, transaction: PostgresTransaction
+    ) -> None:
+        """Move the counters and notify the other processes (when the write changed rows),
+        and COMMIT, in one round trip. The notification leaves with the commit, or not at all."""
         statements = []
+        changes = transaction.changes
         counted = bool(changes) and self.counts_writes
         if counted:
             statements.append("UPDATE store_writes SET value = value + 1")
@@ -300,6 +343,9 @@ class PostgresDatabase:
                 f"INSERT INTO name_revision (scope, value) VALUES ('{scope}', 1) "
                 "ON CONFLICT (scope) DO UPDATE SET value = name_revision.value + 1"
             )
+        if changes:
+            # The origin is hex and table names are words: nothing to quote.
+            statements.append(f"SELECT pg_notify('{CHANNEL}', '{payload(self.origin, transaction.tables)}')")
         statements.append("COMMIT")
         async with self._writer_lock:
             self._committing = True

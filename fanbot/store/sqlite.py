@@ -28,6 +28,7 @@ from fanbot.store.backend import (
     Transaction,
     name_scope,
 )
+from fanbot.store.write_watch import OtherWrite
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -276,6 +277,14 @@ class SqliteDatabase:
         process's own writes aside: ``PRAGMA data_version`` on the writing connection."""
         rows = list(await self.connection.execute_fetchall("PRAGMA data_version"))
         return int(rows[0][0]) if rows else 0
+
+    async def watch_writes(self, callback: Callable[[OtherWrite], None], *, wait: float) -> bool:
+        """SQLite cannot tell one process of another's commits: they poll ``data_version``."""
+        return False
+
+    @property
+    def watching_writes(self) -> bool:
+        return False
 
     async def explain(self, sql: str, params: Sequence[Any]) -> list[str]:
         """``EXPLAIN QUERY PLAN`` details, for tests that guard the indexes."""
