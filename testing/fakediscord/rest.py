@@ -39,6 +39,8 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Awaitable[Reply]]
+# (method, path pattern, handler, authorization (BOT, TOKEN or NONE), whether it logs in)
+RouteSpec = tuple[str, str, Handler, str, bool]
 
 
 @dataclass

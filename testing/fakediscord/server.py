@@ -34,7 +34,10 @@ from .faults import FaultInjection
 from .guild_routes import GuildRoutes
 from .interaction_routes import InteractionRoutes
 from .records import API_PREFIX, HeldRequest, RequestRecord, UploadedFile
-from .rest import BOT, NONE, TOKEN, Ctx, Handler, Reply, Route
+from .rest import BOT, NONE, TOKEN, Ctx, Reply, Route, RouteSpec
+from .role_routes import RoleRoutes
+from .scheduled_event_routes import ScheduledEventRoutes
+from .thread_routes import ThreadRoutes
 from .validation import DiscordError
 
 log = logging.getLogger("fakediscord")
@@ -53,7 +56,15 @@ def _json_response(reply: Reply) -> web.Response:
 
 
 class FakeDiscord(
-    FaultInjection, ApplicationRoutes, ChannelRoutes, GuildRoutes, InteractionRoutes, InteractionDriver
+    ScheduledEventRoutes,
+    ThreadRoutes,
+    RoleRoutes,
+    FaultInjection,
+    ApplicationRoutes,
+    ChannelRoutes,
+    GuildRoutes,
+    InteractionRoutes,
+    InteractionDriver,
 ):
     """A local Discord for one discord.py client. See the package docstring for the API."""
 
@@ -93,7 +104,7 @@ class FakeDiscord(
 
     def _build_routes(self) -> list[Route]:
         webhook_message = r"/webhooks/(?P<app_id>\d+)/(?P<token>[^/]+)/messages/(?P<message_id>@original|\d+)"
-        table: list[tuple[str, str, Handler, str, bool]] = [
+        table: list[RouteSpec] = [
             ("GET", r"/users/@me", self._get_me, BOT, True),
             ("GET", r"/oauth2/applications/@me", self._get_application, BOT, True),
             ("GET", r"/applications/@me", self._get_application, BOT, True),
@@ -180,6 +191,7 @@ class FakeDiscord(
             ("GET", r"/guilds/(?P<guild_id>\d+)/channels", self._get_guild_channels, BOT, False),
             ("GET", r"/guilds/(?P<guild_id>\d+)/members/(?P<user_id>\d+)", self._get_member, BOT, False),
         ]
+        table.extend(self._feature_routes())
         return [Route(m, re.compile(f"^{p}$"), h, a, login) for m, p, h, a, login in table]
 
     async def _dispatch_http(self, request: web.Request) -> web.StreamResponse:

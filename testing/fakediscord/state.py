@@ -34,7 +34,7 @@ from .records import (
     RequestRecord,
     RouteLimit,
 )
-from .rest import JSON, Route
+from .rest import JSON, Route, RouteSpec
 from .sharding import recommended_shards as shards_for_guilds
 from .sharding import spread_guild_id
 from .snowflake import SnowflakeGenerator
@@ -139,6 +139,14 @@ class FakeDiscordState:
 
         # The route table binds the handlers of every mixin: FakeDiscord.start() builds it.
         self._routes: list[Route] = []
+
+    # ==== routes of optional features =============================================================
+
+    def _feature_routes(self) -> list[RouteSpec]:
+        """Routes added by feature mixins (scheduled events, threads, roles...): each mixin
+        returns ``[*super()._feature_routes(), ...its own]``, so a feature is one module and
+        one base of ``FakeDiscord``, with no edit to the main route table."""
+        return []
 
     # ==== world building ==========================================================================
 
