@@ -7,7 +7,12 @@ they exist only in the generated benchmark database, never in ``data/``.
 
 Guild i has id ``guild_id(i)``, one text channel ``channel_id(i)`` and five own events
 with a qualifying and a race each; the benchmarks move those ten sessions to real
-instants to make reminders fall due.
+instants to make reminders fall due. The benchmarks with 10,000 guilds (fan-out and start-up
+across shard processes) add guilds 1,000 to 9,999 without events of their own: what they
+measure needs only their reminder setups and their place in the gateway.
+
+The same store grows into a SQLite file or a PostgreSQL database (``grow`` takes either), and
+reads back through ``Database.rows``, the same on both.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import functools
 import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,8 @@ from fanbot.config import catalog_path
 from fanbot.store import Store
 
 GUILDS = 1000
+# The guilds of the benchmarks across shard processes (Discord requires sharding from 2,500).
+SHARD_GUILDS = 10_000
 SEASONS = 20
 SERIES_EVENTS = 12
 ENTRIES = 30
@@ -172,7 +179,10 @@ CARS = ["Arrow LMH", "Borealis P2", "Cobalt GT3", "Dynamo LMDh", "Eclipse P2", "
 
 
 def guild_id(i: int) -> int:
-    return 1_300_000_000_000_000_000 + i * 1_000
+    """Guild i's id: one step of 2**22 per guild, so that Discord's shard of a guild,
+    ``(id >> 22) % shard_count``, deals consecutive guilds to the shards in turn (the
+    timestamp part of real snowflakes spreads them as evenly)."""
+    return 1_300_000_000_000_000_000 + (i << 22)
 
 
 def channel_id(i: int) -> int:
@@ -291,27 +301,29 @@ def guild_catalog(i: int, season: int) -> dict[str, Any]:
     }
 
 
-async def grow(path: Path, now: datetime, *, guilds: int = GUILDS) -> Grown:
-    """Create the grown store at ``path`` (a new file) through ``Store.import_catalog``."""
+async def count(store: Store, sql: str) -> int:
+    """One number read back (``SELECT COUNT(*) ...``), on either backend."""
+    rows = await store.database.rows(sql)
+    return int(rows[0][0]) if rows else 0
+
+
+async def grow(target: str | Path, now: datetime, *, guilds: int = GUILDS) -> Grown:
+    """Grow the benchmark store at ``target`` (a new SQLite file, or an empty PostgreSQL
+    database's URL) through ``Store.import_catalog``."""
     # Ten seasons behind, ten ahead: /nextrace has a future, /schedule a past.
     first_season = now.year - SEASONS // 2
-    store = await Store.open(path, seed=shipped_catalog())
+    store = await Store.open(target, seed=shipped_catalog())
     try:
         await store.import_catalog(parse_catalog(generated_catalog(first_season), source="bench"))
         for i in range(guilds):
             await store.import_catalog(
                 parse_catalog(guild_catalog(i, now.year + 2), source=f"guild {i}"), guild_id=guild_id(i)
             )
-        counts = {}
-        for table in ("events", "entries", "drivers", "sessions"):
-            async with store.database.connection.execute(f"SELECT COUNT(*) FROM {table}") as cur:
-                row = await cur.fetchone()
-            counts[table] = int(row[0]) if row else 0
-        async with store.database.connection.execute(
-            "SELECT COUNT(*) FROM events WHERE guild_id IS NOT NULL"
-        ) as cur:
-            row = await cur.fetchone()
-        own = int(row[0]) if row else 0
+        counts = {
+            table: await count(store, f"SELECT COUNT(*) FROM {table}")
+            for table in ("events", "entries", "drivers", "sessions")
+        }
+        own = await count(store, "SELECT COUNT(*) FROM events WHERE guild_id IS NOT NULL")
     finally:
         await store.close()
     generated = SEASONS * len(SERIES_CODES) * SERIES_EVENTS
@@ -323,10 +335,3 @@ async def grow(path: Path, now: datetime, *, guilds: int = GUILDS) -> Grown:
         drivers=counts["drivers"],
         sessions=counts["sessions"],
     )
-
-
-def move_clear_of(now: datetime) -> tuple[str, str]:
-    """The span around ``now`` that benchmark reminders own (other sessions are moved out)."""
-    from fanbot.domain.localtime import to_iso_utc
-
-    return to_iso_utc(now - timedelta(days=2)), to_iso_utc(now + timedelta(days=2))

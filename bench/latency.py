@@ -1,24 +1,32 @@
 """Benchmark 1: command latency, interaction sent -> callback received, at the fake.
 
-Two fakes in this process, one per bot, each with the same 1,000 guilds: the bare /ping
-bot on one, ``fanbot run`` with the grown store on the other. Calls alternate in blocks
-(ping, /nextrace, /lineup, /circuit, autocomplete, ping, ...), so that a noisy neighbour
-on a shared machine slows both sides alike. Every call comes from a guild drawn at
-random among the 1,000, as on a bot that many servers use: per-guild caches are cold as
-often as they would be.
+One fake in this process per bot, each with the same 1,000 guilds: the bare /ping bot on
+one, ``fanbot run`` on the grown store on each of the others (a SQLite file, a PostgreSQL
+database with the same contents, or both). Calls alternate in blocks (ping, /nextrace,
+/lineup, /circuit, autocomplete on each store, ping, ...), so that a noisy neighbour on a
+shared machine slows every bot alike and the ratios to ping's p99 compare the stores too.
+Every call comes from a guild drawn at random among the 1,000, as on a bot that many
+servers use: per-guild caches are cold as often as they would be.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiosqlite
-
-from bench.harness import BenchWorld, fanbot_process, make_world, ping_process, start_and_wait_ready
+from bench.harness import (
+    BenchWorld,
+    BotProcess,
+    StoreTarget,
+    fanbot_process,
+    make_world,
+    ping_process,
+    start_and_wait_ready,
+)
 from bench.stats import Spread
+from fanbot.store import Store
 from testing.fakediscord import FakeDiscord
 
 BLOCK = 100
@@ -27,13 +35,25 @@ CIRCUIT_TYPED = ["Le Mans", "spa", "Road Atlanta", "sebring", "Fuji", "imola", "
 AUTOCOMPLETE_TYPED = "le m"
 
 
+PING = "bare /ping"
+# The store whose rows keep the command's plain label (as in the figures of earlier runs).
+FIRST_STORE = "SQLite"
+
+
 @dataclass
 class LatencyResult:
     calls: int
-    spreads: dict[str, Spread]  # command label -> latency in ms
+    spreads: dict[str, Spread]  # row label -> latency in ms
     ping_start: dict[str, float]
-    fanbot_start: dict[str, float]
+    fanbot_start: dict[str, float]  # the first store's bot
     failures: dict[str, int]
+    # Row label -> the store its bot ran on ("" for ping); each store's bot's start.
+    stores: dict[str, str] = field(default_factory=dict)
+    starts: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def row_label(command: str, store: str) -> str:
+    return command if store == FIRST_STORE else f"{command} ({store})"
 
 
 Call = Callable[[BenchWorld, int, random.Random], Awaitable[int]]
@@ -64,46 +84,56 @@ async def _autocomplete(world: BenchWorld, g: int) -> int:
     return state.id if choices else -state.id
 
 
-async def event_ids_with_lineups(db: Path) -> list[int]:
-    async with (
-        aiosqlite.connect(db) as conn,
-        conn.execute(
-            "SELECT id FROM events WHERE guild_id IS NULL AND key LIKE 'bench-%' ORDER BY id"
-        ) as cur,
-    ):
-        return [int(r[0]) for r in await cur.fetchall()]
-
-
-async def run(db: Path, logs: Path, calls: int, guilds: int) -> LatencyResult:
-    events = await event_ids_with_lineups(db)
-    ping_world = make_world(guilds)
-    fan_world = make_world(guilds)
-    await ping_world.fake.start()
-    await fan_world.fake.start()
-    ping_bot = ping_process(ping_world.fake, logs / "ping.log")
-    fanbot = fanbot_process(fan_world.fake, db, logs / "fanbot-latency.log")
+async def event_ids_with_lineups(db: StoreTarget) -> list[int]:
+    store = await Store.open(db)
     try:
+        rows = await store.database.rows(
+            "SELECT id FROM events WHERE guild_id IS NULL AND key LIKE 'bench-%' ORDER BY id"
+        )
+    finally:
+        await store.close()
+    return [int(r[0]) for r in rows]
+
+
+def _commands(
+    world: BenchWorld, events: list[int], rng: random.Random
+) -> dict[str, Callable[[int], Awaitable[int]]]:
+    """fanbot's four measured calls on one bot's world, by command label."""
+    return {
+        "/nextrace": lambda g: _slash(world, g, "nextrace", None),
+        "/lineup": lambda g: _slash(world, g, "lineup", {"event": f"id:{rng.choice(events)}"}),
+        "/circuit": lambda g: _slash(world, g, "circuit", {"circuit": rng.choice(CIRCUIT_TYPED)}),
+        f'autocomplete /race event:"{AUTOCOMPLETE_TYPED}"': lambda g: _autocomplete(world, g),
+    }
+
+
+async def run(stores: dict[str, StoreTarget], logs: Path, calls: int, guilds: int) -> LatencyResult:
+    """Ping and fanbot on each of ``stores`` (name -> the grown store's copy), measured side by side."""
+    rng = random.Random(1)
+    ping_world = make_world(guilds)
+    worlds = {name: make_world(guilds) for name in stores}
+    bots: dict[str, BotProcess] = {}
+    try:
+        for world in (ping_world, *worlds.values()):
+            await world.fake.start()
+        # Made once the fakes listen: a bot's environment names its fake's port.
+        ping_bot = bots["ping"] = ping_process(ping_world.fake, logs / "ping.log")
+        for name, db in stores.items():
+            bots[name] = fanbot_process(worlds[name].fake, db, logs / f"fanbot-latency-{name.lower()}.log")
         ping_start = await start_and_wait_ready(ping_bot, ping_world.fake)
-        fanbot_start = await start_and_wait_ready(fanbot, fan_world.fake)
-        await ping_world.fake.wait_ready()
-        await fan_world.fake.wait_ready()
-        rng = random.Random(1)
+        starts = {name: await start_and_wait_ready(bots[name], worlds[name].fake) for name in stores}
+        for world in (ping_world, *worlds.values()):
+            await world.fake.wait_ready()
+        # Row label -> (its world, one call); ping first, then each store's rows command by command.
         commands: dict[str, tuple[BenchWorld, Callable[[int], Awaitable[int]]]] = {
-            "bare /ping": (ping_world, lambda g: _slash(ping_world, g, "ping", None)),
-            "/nextrace": (fan_world, lambda g: _slash(fan_world, g, "nextrace", None)),
-            "/lineup": (
-                fan_world,
-                lambda g: _slash(fan_world, g, "lineup", {"event": f"id:{rng.choice(events)}"}),
-            ),
-            "/circuit": (
-                fan_world,
-                lambda g: _slash(fan_world, g, "circuit", {"circuit": rng.choice(CIRCUIT_TYPED)}),
-            ),
-            f'autocomplete /race event:"{AUTOCOMPLETE_TYPED}"': (
-                fan_world,
-                lambda g: _autocomplete(fan_world, g),
-            ),
+            PING: (ping_world, lambda g: _slash(ping_world, g, "ping", None))
         }
+        labels: dict[str, str] = {PING: ""}
+        for name, db in stores.items():
+            events = await event_ids_with_lineups(db)
+            for command, call in _commands(worlds[name], events, rng).items():
+                commands[row_label(command, name)] = (worlds[name], call)
+                labels[row_label(command, name)] = name
         ids: dict[str, list[int]] = {label: [] for label in commands}
         for _world, call in commands.values():  # warm-up: imports, first queries, JIT-free caches
             for _ in range(WARMUP):
@@ -115,19 +145,21 @@ async def run(db: Path, logs: Path, calls: int, guilds: int) -> LatencyResult:
                 for _ in range(block):
                     ids[label].append(await call(rng.randrange(guilds)))
             done += block
-        ping_times = callback_times(ping_world.fake)
-        fan_times = callback_times(fan_world.fake)
-        created = {s.id: s.created for w in (ping_world, fan_world) for s in w.fake.interactions}
+        # Per fake: two fakes' snowflake generators may hand out the same id.
+        times = {id(w): callback_times(w.fake) for w in (ping_world, *worlds.values())}
+        created = {
+            id(w): {s.id: s.created for s in w.fake.interactions} for w in (ping_world, *worlds.values())
+        }
         spreads: dict[str, Spread] = {}
         failures: dict[str, int] = {}
         for label, (world, _call) in commands.items():
-            times = ping_times if world is ping_world else fan_times
-            ms = [(times[abs(i)] - created[abs(i)]) * 1000 for i in ids[label]]
-            spreads[label] = Spread.of(ms)
+            seen, sent = times[id(world)], created[id(world)]
+            spreads[label] = Spread.of([(seen[abs(i)] - sent[abs(i)]) * 1000 for i in ids[label]])
             failures[label] = sum(1 for i in ids[label] if i < 0)
-        return LatencyResult(calls, spreads, ping_start, fanbot_start, failures)
+        first = starts.get(FIRST_STORE) or next(iter(starts.values()), {})
+        return LatencyResult(calls, spreads, ping_start, first, failures, labels, starts)
     finally:
-        await ping_bot.stop()
-        await fanbot.stop()
-        await ping_world.fake.stop()
-        await fan_world.fake.stop()
+        for bot in bots.values():
+            await bot.stop()
+        for world in (ping_world, *worlds.values()):
+            await world.fake.stop()

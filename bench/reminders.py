@@ -21,9 +21,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.dataset import GUILDS, channel_id, guild_id
-from bench.harness import BotProcess, fanbot_process, make_world, start_and_wait_ready
+from bench.harness import BotProcess, StoreTarget, fanbot_process, make_world, start_and_wait_ready
 from bench.stats import Spread, paced_schedule
 from fanbot.calendar_files.catalog import FORMAT, parse_catalog
+from fanbot.clock import Clock, SystemClock
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
 from fanbot.domain.reminders import DeliveryKey, ReminderSetup, Target
@@ -72,33 +73,43 @@ def _setup(i: int, kinds: tuple[SessionKind, ...], since: datetime) -> ReminderS
     )
 
 
+def _later(text: str | None, by: timedelta) -> str | None:
+    return None if text is None else to_iso_utc(datetime.fromisoformat(text) + by)
+
+
 async def _clear_the_way(store: Store, now: datetime, keep: Iterable[int]) -> None:
     """Move sessions the benchmark did not place out of the dispatcher's window, so that
-    a generated race that happens to fall today adds nothing to the figures."""
+    a generated race that happens to fall today adds nothing to the figures. (Read, shifted
+    here and written back: the same SQL on SQLite and PostgreSQL, whose date arithmetic
+    differs.)"""
     low, high = to_iso_utc(now - timedelta(days=2)), to_iso_utc(now + timedelta(days=2))
-    kept = list(keep)
-    async with store.database.write() as db:
-        await db.execute("CREATE TEMP TABLE bench_keep (id INTEGER PRIMARY KEY)")
-        await db.executemany("INSERT INTO bench_keep VALUES (?)", [(k,) for k in kept])
-        await db.execute(
-            "UPDATE sessions SET start_at = strftime('%Y-%m-%dT%H:%M:%SZ', start_at, '+30 days'), "
-            "sort_at = strftime('%Y-%m-%dT%H:%M:%SZ', sort_at, '+30 days'), "
-            "horizon_at = strftime('%Y-%m-%dT%H:%M:%SZ', horizon_at, '+30 days') "
-            "WHERE start_at BETWEEN ? AND ? AND id NOT IN (SELECT id FROM bench_keep)",
-            (low, high),
+    kept = set(keep)
+    rows = await store.database.rows(
+        "SELECT id, start_at, sort_at, horizon_at FROM sessions WHERE start_at BETWEEN ? AND ?", (low, high)
+    )
+    month = timedelta(days=30)
+    moved = [
+        (_later(r[1], month), _later(r[2], month), _later(r[3], month), int(r[0]))
+        for r in rows
+        if int(r[0]) not in kept
+    ]
+    async with store.database.write() as tx:
+        await tx.executemany(
+            "UPDATE sessions SET start_at = ?, sort_at = ?, horizon_at = ? WHERE id = ?", moved
         )
-        await db.execute("DROP TABLE bench_keep")
 
 
 async def _place(store: Store, sessions: list[tuple[int, datetime]]) -> None:
-    async with store.database.write() as db:
-        await db.executemany(
+    async with store.database.write() as tx:
+        await tx.executemany(
             "UPDATE sessions SET start_at = ?, sort_at = ?, horizon_at = ? WHERE id = ?",
             [(to_iso_utc(at), to_iso_utc(at), to_iso_utc(at), sid) for sid, at in sessions],
         )
 
 
-async def prepare_timeliness(db: Path, count: int, guilds: int, now: datetime) -> tuple[list[Planned], float]:
+async def prepare_timeliness(
+    db: StoreTarget, count: int, guilds: int, now: datetime
+) -> tuple[list[Planned], float]:
     """``count`` reminders due over one minute from T0 = now + lead-in, spread evenly across
     ``guilds`` guilds: each guild's own qualifying and race sessions are moved so that
     reminder r (guild r mod guilds) falls due at T0 + floor(r x 60 / count) s."""
@@ -107,13 +118,12 @@ async def prepare_timeliness(db: Path, count: int, guilds: int, now: datetime) -
     planned: list[Planned] = []
     try:
         per_guild = math.ceil(count / guilds)
-        async with store.database.connection.execute(
+        own: dict[int, list[int]] = {}
+        for g, sid in await store.database.rows(
             "SELECT e.guild_id, s.id FROM sessions s JOIN events e ON e.id = s.event_id "
             "WHERE e.guild_id IS NOT NULL ORDER BY e.guild_id, s.id"
-        ) as cur:
-            own: dict[int, list[int]] = {}
-            for g, sid in await cur.fetchall():
-                own.setdefault(int(g), []).append(int(sid))
+        ):
+            own.setdefault(int(g), []).append(int(sid))
         moves: list[tuple[int, datetime]] = []
         for r in range(count):
             i, j = r % guilds, r // guilds
@@ -136,10 +146,13 @@ async def prepare_timeliness(db: Path, count: int, guilds: int, now: datetime) -
     return planned, t0.timestamp()
 
 
-async def prepare_fanout(db: Path, guilds: int, now: datetime) -> tuple[list[Planned], float]:
-    """One catalog race whose reminder falls due at T0 for every guild at once."""
-    t0 = now.replace(microsecond=0) + timedelta(seconds=LEAD_IN_SECONDS)
-    start = t0 + timedelta(minutes=LEAD_MINUTES)
+async def prepare_fanout(
+    db: StoreTarget, guilds: int, clock: Clock, *, lead_in: float = LEAD_IN_SECONDS
+) -> tuple[list[Planned], float]:
+    """One catalog race whose reminder falls due at the same instant T0 for every guild: the
+    guilds' setups are saved first (10,000 of them take a while), then the race is placed so
+    that T0 comes ``lead_in`` seconds after that."""
+    now = clock.now()
     store = await Store.open(db)
     try:
         raw = {
@@ -160,20 +173,22 @@ async def prepare_fanout(db: Path, guilds: int, now: datetime) -> tuple[list[Pla
             ],
         }
         # The catalog's own series list is imported unchanged (a catalog import may rename series).
-        async with store.database.connection.execute("SELECT code, name, source FROM series") as cur:
-            raw["series"] = [{"code": c, "name": n, "source": s} for c, n, s in await cur.fetchall()]
+        series = await store.database.rows("SELECT code, name, source FROM series")
+        raw["series"] = [{"code": c, "name": n, "source": s} for c, n, s in series]
         await store.import_catalog(parse_catalog(raw, source="fan-out"))
-        async with store.database.connection.execute(
+        [row] = await store.database.rows(
             "SELECT s.id FROM sessions s JOIN events e ON e.id = s.event_id WHERE e.key = 'bench-fanout-6h'"
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
+        )
         sid = int(row[0])
-        await _clear_the_way(store, now, [sid])
-        await _place(store, [(sid, start)])
         since = now - timedelta(hours=1)
         for i in range(guilds):
             await store.reminders.save_setup(_setup(i, (SessionKind.RACE,), since), now=now)
+        placed_at = clock.now()
+        # Whole seconds: the store keeps instants to the second.
+        t0 = placed_at.replace(microsecond=0) + timedelta(seconds=math.ceil(lead_in))
+        start = t0 + timedelta(minutes=LEAD_MINUTES)
+        await _clear_the_way(store, placed_at, [sid])
+        await _place(store, [(sid, start)])
     finally:
         await store.close()
     planned = [
@@ -187,11 +202,11 @@ async def prepare_fanout(db: Path, guilds: int, now: datetime) -> tuple[list[Pla
     return planned, t0.timestamp()
 
 
-def _nonce(body: object) -> str:
+def nonce_of(body: object) -> str:
     return str(body.get("nonce")) if isinstance(body, dict) else ""
 
 
-def _arrivals(fake: FakeDiscord, offset: float) -> tuple[dict[str, float], int, int]:
+def arrivals(fake: FakeDiscord, offset: float) -> tuple[dict[str, float], int, int]:
     """nonce -> wall-clock arrival of the message Discord stored; duplicates; failed attempts."""
     first: dict[str, float] = {}
     duplicates = faults = 0
@@ -201,7 +216,7 @@ def _arrivals(fake: FakeDiscord, offset: float) -> tuple[dict[str, float], int, 
         if r.status != 200 or r.deduped or r.fault:
             faults += r.fault is not None
             continue
-        nonce = _nonce(r.json)
+        nonce = nonce_of(r.json)
         if nonce in first:
             duplicates += 1
             continue
@@ -210,7 +225,7 @@ def _arrivals(fake: FakeDiscord, offset: float) -> tuple[dict[str, float], int, 
 
 
 async def _run(
-    db: Path, logs: Path, label: str, planned: list[Planned], t0: float, guilds: int, within: float
+    db: StoreTarget, logs: Path, label: str, planned: list[Planned], t0: float, guilds: int, within: float
 ) -> ReminderRun:
     world = make_world(guilds)
     await world.fake.start()
@@ -222,7 +237,7 @@ async def _run(
         wanted = {p.nonce for p in planned}
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            got = {_nonce(r.json) for r in world.fake.requests if r.status == 200}
+            got = {nonce_of(r.json) for r in world.fake.requests if r.status == 200}
             if wanted <= got:
                 break
             await asyncio.sleep(0.5)
@@ -230,9 +245,9 @@ async def _run(
     finally:
         await bot.stop()
         await world.fake.stop()
-    arrivals, duplicates, faults = _arrivals(world.fake, offset)
-    delivered = [p for p in planned if p.nonce in arrivals]
-    arrival = [arrivals[p.nonce] for p in delivered]
+    first, duplicates, faults = arrivals(world.fake, offset)
+    delivered = [p for p in planned if p.nonce in first]
+    arrival = [first[p.nonce] for p in delivered]
     due = [p.due for p in delivered]
     # Messages due at the same second take the ideal sender's slots in the order the bot sent them.
     ideal = paced_schedule(due, DISCORD_LIMIT, tie=arrival)
@@ -249,12 +264,12 @@ async def _run(
     )
 
 
-async def timeliness(db: Path, logs: Path, *, count: int, guilds: int = GUILDS) -> ReminderRun:
+async def timeliness(db: StoreTarget, logs: Path, *, count: int, guilds: int = GUILDS) -> ReminderRun:
     planned, t0 = await prepare_timeliness(db, count, guilds, datetime.now(UTC))
     # At 50/s the last of them cannot go before T0 + count/50 s.
     return await _run(db, logs, "timeliness", planned, t0, guilds, LEAD_IN_SECONDS + count / 40 + 120)
 
 
-async def fanout(db: Path, logs: Path, *, guilds: int = GUILDS) -> ReminderRun:
-    planned, t0 = await prepare_fanout(db, guilds, datetime.now(UTC))
+async def fanout(db: StoreTarget, logs: Path, *, guilds: int = GUILDS) -> ReminderRun:
+    planned, t0 = await prepare_fanout(db, guilds, SystemClock())
     return await _run(db, logs, "fanout", planned, t0, guilds, LEAD_IN_SECONDS + guilds / 40 + 60)

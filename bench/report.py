@@ -6,7 +6,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+from bench import report_shards
+from bench.tables import Table, met, num
+
 FINDINGS = Path(__file__).resolve().parent / "findings.md"
+# Figures of earlier sessions kept beside this run's (each section says when and how).
+EARLIER = Path(__file__).resolve().parent / "earlier-runs.md"
 PING = "bare /ping"
 LATENCY_GOAL = 2.0  # p99 of a command within 2x the bare ping's p99
 BEYOND_GOAL_MS = 100.0  # reminder p99 lateness beyond what the 50/s limit forces
@@ -23,8 +28,13 @@ local fake Discord of `testing/fakediscord` (REST v10 and gateway, Discord's glo
 requests/s enforced). Written by the bench itself: do not edit by hand. These machines are shared
 and noisy, so compare the ratios (measured in the same run) more than the absolute figures.
 
-Reproduce from the repository root (about 10 minutes; the first run also grows the store, about a
-minute more):
+The PostgreSQL figures are of the same store moved by `fanbot db copy` into a database of the
+run's own on the local server (dropped after), the bot started with `FANBOT_DATABASE_URL`; the
+shard figures, of two `fanbot run` processes with `FANBOT_SHARD_COUNT=4` and `FANBOT_SHARD_IDS`
+`0-1` and `2-3` on one such database.
+
+Reproduce from the repository root with `.venv/bin/python -m bench` (about 20 minutes; the first
+run also grows the SQLite store, a minute or two more). This report's run:
 """
 
 LATENCY = """\
@@ -35,7 +45,16 @@ fake, from the fake's own request records. Each call comes from a guild drawn at
 1,000, so per-guild caches are as cold as on a bot that many servers use. `/lineup` names its
 event the way an autocomplete choice does (`id:N`, a generated event with 30 cars); `/circuit`
 types a name (Le Mans, spa, Road Atlanta…); the autocomplete is `/race event:` typed "le m".
-Calls alternate in blocks of 100 between the two bots, so a noisy neighbour slows both alike.
+fanbot runs twice, on the SQLite file and on PostgreSQL (the same grown store), each against a fake
+of its own; calls alternate in blocks of 100 between the bots, so a noisy neighbour slows all alike,
+and every ratio is to the ping bot's p99 of this run.
+"""
+
+INPROCESS = """\
+What the store adds: the same four answers called in the bench's own process on each store
+(no Discord, no rendering), with the database trips each makes (every read the store's parts
+send), and one bare trip (`SELECT 1`) of each backend. A difference between the stores above
+that this does not show is not the store's.
 """
 
 TIMELINESS = """\
@@ -65,27 +84,96 @@ and its peak (VmHWM).
 """
 
 
-def _f(value: float | None, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value:,.{digits}f}"
-
-
-def _met(ok: bool) -> str:
-    return "yes" if ok else "**no**"
-
-
 def _ratio(lat: Figures, label: str) -> float:
     ping = lat["spreads"][PING]["p99"]
     return float(lat["spreads"][label]["p99"] / ping) if ping else math.nan
 
 
+def _latency_rows(lat: Figures) -> list[tuple[str, str, str]]:
+    """(label, command, store) of each row: ping first, then command by command, each store's
+    row after the other (earlier runs' figures have SQLite rows only, without ``stores``)."""
+    stores: dict[str, str] = lat.get("stores") or {}
+    rows = []
+    for label in lat["spreads"]:
+        store = stores.get(label, "" if label == PING else "SQLite")
+        suffix = f" ({store})"
+        rows.append((label, label[: -len(suffix)] if label.endswith(suffix) else label, store))
+    commands = list(dict.fromkeys(command for _, command, _ in rows))
+    order = list(dict.fromkeys(store for _, _, store in rows))
+    return sorted(rows, key=lambda row: (commands.index(row[1]), order.index(row[2])))
+
+
 def latency_lines(lat: Figures) -> str:
     lines = []
-    for label, s in lat["spreads"].items():
+    for label, _command, _store in _latency_rows(lat):
+        s = lat["spreads"][label]
         ratio = "" if label == PING else f"  = {_ratio(lat, label):.1f}x ping p99"
-        lines.append(f"   {label:38} p50 {s['p50']:7.2f} ms  p99 {s['p99']:7.2f} ms{ratio}")
+        lines.append(f"   {label:52} p50 {s['p50']:7.2f} ms  p99 {s['p99']:7.2f} ms{ratio}")
     return "\n".join(lines)
+
+
+def inprocess_lines(answers: Figures) -> str:
+    lines = [
+        f"   one bare trip: {store} p50 {t['p50']:.3f} ms  p99 {t['p99']:.3f} ms"
+        for store, t in answers["trip_ms"].items()
+    ]
+    for label, stores in answers["commands"].items():
+        for store, c in stores.items():
+            lines.append(
+                f"   {label:34} {store:10} p50 {c['ms']['p50']:6.2f} ms  p99 {c['ms']['p99']:6.2f} ms  "
+                f"{c['trips_per_call']:.1f} trips, {c['db_ms_per_call']:.2f} ms in them a call; most: "
+                f"{c['slowest_ms_per_call']:.2f} ms {c['slowest_sql']}"
+            )
+    return "\n".join(lines)
+
+
+def _inprocess(f: Figures) -> list[str]:
+    answers = f.get("inprocess")
+    if not answers:
+        return []
+    stores = list(answers["trip_ms"])
+    table = Table(
+        ["answer", *[f"{s} p50 / p99 ms (trips a call)" for s in stores]], "l" + "r" * len(stores), False
+    )
+    table.add(
+        "one bare trip (`SELECT 1`)",
+        *[f"{num(answers['trip_ms'][s]['p50'], 3)} / {num(answers['trip_ms'][s]['p99'], 3)}" for s in stores],
+    )
+    for label, by_store in answers["commands"].items():
+        cells = []
+        for s in stores:
+            c = by_store.get(s)
+            cells.append(
+                f"{num(c['ms']['p50'])} / {num(c['ms']['p99'])} ({c['trips_per_call']:.1f})" if c else "—"
+            )
+        table.add(label, *cells)
+    reads = Table(
+        ["answer", "store", "reads a call", "ms in them a call", "the read that took most", "its ms a call"],
+        "llrrlr",
+        False,
+    )
+    for label, by_store in answers["commands"].items():
+        for s in stores:
+            c = by_store.get(s)
+            if c:
+                reads.add(
+                    label,
+                    s,
+                    f"{c['trips_per_call']:.1f}",
+                    num(c["db_ms_per_call"]),
+                    f"`{c['slowest_sql']}…`",
+                    num(c["slowest_ms_per_call"]),
+                )
+    return [
+        "",
+        INPROCESS,
+        *table.lines,
+        "",
+        *reads.lines,
+        "",
+        f"{answers['calls']:,} calls per answer and store; times in the reads are means (a call's reads "
+        "run one after the other).",
+    ]
 
 
 def fanout_lines(fan: Figures) -> str:
@@ -123,36 +211,22 @@ def rest_lines(r: Figures) -> str:
     return "\n".join(lines)
 
 
-class Table:
-    """A markdown table, with a "before" column when an earlier run is at hand."""
-
-    def __init__(self, columns: list[str], align: str, before: bool) -> None:
-        self.before = before
-        if before:
-            columns = [*columns, "before"]
-            align += "r"
-        rules = {"l": "---", "r": "---:"}
-        self.lines = [
-            "| " + " | ".join(columns) + " |",
-            "| " + " | ".join(rules[a] for a in align) + " |",
-        ]
-
-    def add(self, *cells: str, was: str = "") -> None:
-        values = [*cells, was] if self.before else list(cells)
-        self.lines.append("| " + " | ".join(values) + " |")
-
-
 def _machine(f: Figures) -> list[str]:
     m = f["machine"]
     libraries = f"aiohttp {m['aiohttp']}, aiosqlite {m['aiosqlite']}, rapidfuzz {m['rapidfuzz']}"
+    if "asyncpg" in m:
+        libraries += f", asyncpg {m['asyncpg']}"
+    server = (f.get("store_postgresql") or {}).get("server")
     return [
         "| | |",
         "| --- | --- |",
         f"| date (from the bench's clock) | {f['date']} |",
+        *([f"| fanbot | {f['source']} |"] if f.get("source") else []),
         f"| CPU | {m['cpu']}, {m['cores']} cores |",
         f"| system | {m['system']} |",
         f"| Python | {m['python']} |",
         f"| discord.py | {m['discord.py']} ({libraries}) |",
+        *([f"| PostgreSQL | {server} (local server, same machine) |"] if server else []),
         f"| whole run | {f.get('wall_seconds', 0) / 60:.1f} min |",
     ]
 
@@ -163,35 +237,43 @@ def _latency(f: Figures, before: Figures | None) -> list[str]:
         return ["Not run."]
     old = (before or {}).get("latency")
     table = Table(
-        ["command", "calls", "p50 ms", "p99 ms", "max ms", "p99 ÷ ping p99", "goal", "met"],
-        "lrrrrrll",
+        ["command", "store", "calls", "p50 ms", "p99 ms", "max ms", "p99 ÷ ping p99", "goal", "met"],
+        "llrrrrrll",
         old is not None,
     )
-    for label, s in lat["spreads"].items():
+    for label, command, store in _latency_rows(lat):
+        s = lat["spreads"][label]
         fails = lat["failures"].get(label, 0)
         is_ping = label == PING
         ratio = 1.0 if is_ping else _ratio(lat, label)
         was = ""
         if old and label in old["spreads"]:
-            was = f"{_f(old['spreads'][label]['p99'])} ms ({_ratio(old, label):.1f}×)"
+            was = f"{num(old['spreads'][label]['p99'])} ms ({_ratio(old, label):.1f}×)"
         table.add(
-            label + (f" ({fails} failed)" if fails else ""),
+            command + (f" ({fails} failed)" if fails else ""),
+            store,
             f"{s['n']:,}",
-            _f(s["p50"]),
-            _f(s["p99"]),
-            _f(s["max"]),
+            num(s["p50"]),
+            num(s["p99"]),
+            num(s["max"]),
             f"{ratio:.2f}×",
             "(yardstick)" if is_ping else "≤ 2×",
-            "" if is_ping else _met(ratio <= LATENCY_GOAL and fails == 0),
+            "" if is_ping else met(ratio <= LATENCY_GOAL and fails == 0),
             was=was,
         )
+    starts = lat.get("starts") or {"SQLite": lat["fanbot_start"]}
+    ready = ", ".join(f"on {store} {marks['ready']:.2f} s" for store, marks in starts.items())
     return [
         *table.lines,
         "",
-        f"Both bots ran in their own process against their own fake (the same 1,000 guilds); fanbot "
-        f"was ready {lat['fanbot_start']['ready']:.2f} s after its start, the ping bot "
-        f"{lat['ping_start']['ready']:.2f} s.",
+        f"Each bot ran in its own process against its own fake (the same {_guilds(f):,} guilds); fanbot "
+        f"was ready after its start {ready}, the ping bot after {lat['ping_start']['ready']:.2f} s.",
     ]
+
+
+def _guilds(f: Figures) -> int:
+    """The guilds of the single-process benchmarks (the store's own-event guilds)."""
+    return int(f.get("guilds") or 1000)
 
 
 def _timeliness(f: Figures, before: Figures | None) -> list[str]:
@@ -216,15 +298,19 @@ def _timeliness(f: Figures, before: Figures | None) -> list[str]:
         "reminders delivered / planned",
         f"{t['delivered']:,} / {t['planned']:,}",
         "all",
-        _met(t["delivered"] == t["planned"]),
+        met(t["delivered"] == t["planned"]),
         was=f"{get('delivered')} / {get('planned')}" if old else "",
     )
-    table.add("posted twice", str(t["duplicates"]), "0", _met(t["duplicates"] == 0), was=get("duplicates"))
+    table.add("posted twice", str(t["duplicates"]), "0", met(t["duplicates"] == 0), was=get("duplicates"))
     table.add("lateness p50 / p99 / max (s)", seconds(late), "(forced by the limit)", "", was=seconds(o_late))
     for key, goal in (("p50", ""), ("p99", "< 100 ms"), ("max", "")):
-        met = _met(beyond[key] < BEYOND_GOAL_MS) if goal else ""
+        ok = met(beyond[key] < BEYOND_GOAL_MS) if goal else ""
         table.add(
-            f"beyond the 50/s limit, {key} (ms)", _f(beyond[key], 0), goal, met, was=_f(o_beyond.get(key), 0)
+            f"beyond the 50/s limit, {key} (ms)",
+            num(beyond[key], 0),
+            goal,
+            ok,
+            was=num(o_beyond.get(key), 0),
         )
     table.add(
         "first due → last delivered (s)",
@@ -234,7 +320,7 @@ def _timeliness(f: Figures, before: Figures | None) -> list[str]:
         was=f"{old['first_due_to_last_s']:.1f}" if old else "",
     )
     table.add(
-        "429 answers", str(t["rate_limited"]), "0", _met(t["rate_limited"] == 0), was=get("rate_limited")
+        "429 answers", str(t["rate_limited"]), "0", met(t["rate_limited"] == 0), was=get("rate_limited")
     )
     return [
         *table.lines,
@@ -254,24 +340,24 @@ def _below(f: Figures, before: Figures | None) -> list[str]:
         "reminders delivered / planned",
         f"{t['delivered']:,} / {t['planned']:,}",
         "all",
-        _met(t["delivered"] == t["planned"]),
+        met(t["delivered"] == t["planned"]),
         was=f"{old['delivered']:,} / {old['planned']:,}" if old else "",
     )
     for key in ("p50", "p99", "max"):
-        table.add(f"lateness {key} (ms)", _f(late[key], 0), "", "", was=_f(o_late.get(key), 0))
+        table.add(f"lateness {key} (ms)", num(late[key], 0), "", "", was=num(o_late.get(key), 0))
     beyond, o_beyond = t["beyond_ms"], old.get("beyond_ms", {})
     table.add(
         "beyond the 50/s limit, p99 (ms)",
-        _f(beyond["p99"], 0),
+        num(beyond["p99"], 0),
         "< 100 ms",
-        _met(beyond["p99"] < BEYOND_GOAL_MS),
-        was=_f(o_beyond.get("p99"), 0),
+        met(beyond["p99"] < BEYOND_GOAL_MS),
+        was=num(o_beyond.get("p99"), 0),
     )
     table.add(
         "429 answers",
         str(t["rate_limited"]),
         "0",
-        _met(t["rate_limited"] == 0),
+        met(t["rate_limited"] == 0),
         was=str(old.get("rate_limited", "")),
     )
     per_second = t["planned"] / 60
@@ -298,35 +384,35 @@ def _fanout(f: Figures, before: Figures | None) -> list[str]:
         "delivered / planned",
         f"{fan['delivered']:,} / {fan['planned']:,}",
         "all",
-        _met(fan["delivered"] == fan["planned"]),
+        met(fan["delivered"] == fan["planned"]),
         was=f"{old['delivered']:,} / {old['planned']:,}" if old else "",
     )
     table.add(
         "due instant → last delivered",
         f"{last:.2f} s",
         f"≤ {FANOUT_GOAL * best:.1f} s",
-        _met(last / best <= FANOUT_GOAL),
+        met(last / best <= FANOUT_GOAL),
         was=f"{old['first_due_to_last_s']:.2f} s" if old else "",
     )
     table.add(
         f"÷ the {best:.0f} s the limit allows",
         f"{last / best:.3f}×",
         f"≤ {FANOUT_GOAL}×",
-        _met(last / best <= FANOUT_GOAL),
+        met(last / best <= FANOUT_GOAL),
         was=f"{old['first_due_to_last_s'] / best:.3f}×" if old else "",
     )
     table.add(
         "429 answers",
         str(fan["rate_limited"]),
         "0",
-        _met(fan["rate_limited"] == 0),
+        met(fan["rate_limited"] == 0),
         was=str(old.get("rate_limited", "")),
     )
     table.add(
         "posted twice",
         str(fan["duplicates"]),
         "0",
-        _met(fan["duplicates"] == 0),
+        met(fan["duplicates"] == 0),
         was=str(old.get("duplicates", "")),
     )
     return table.lines
@@ -368,24 +454,46 @@ def _rest(f: Figures, before: Figures | None) -> list[str]:
     ]
 
 
-def markdown(f: Figures, before: Figures | None = None) -> str:
+def _store_line(f: Figures) -> str:
     store = f["store"]
-    out = [INTRO, "```sh", f["command"], "```", "", *_machine(f), ""]
-    out.append(
+    line = (
         f"The store was grown through `Store.import_catalog`: the shipped catalog "
         f"({store['catalog_events']} events), {store['generated_events']:,} generated events (20 seasons × "
         f"5 series × 12, each with 30 cars × 3 drivers; two of the series, XEC and XGT, are made up and "
         f"exist only in the benchmark's database) and {store['guild_events']:,} own events of 1,000 guilds: "
         f"{store['sessions']:,} sessions, {store['entries']:,} entries, {store['drivers']:,} drivers."
     )
+    pg = f.get("store_postgresql")
+    if pg:
+        line += (
+            " For the PostgreSQL benchmarks the grown file was moved into a database of the run by "
+            f"`fanbot db copy` ({pg['copy_seconds']:.0f} s), as a bot outgrowing its SQLite file moves: "
+            "the same rows and ids."
+        )
+    return line
+
+
+def markdown(f: Figures, before: Figures | None = None) -> str:
+    out = [INTRO, "```sh", f["command"], "```", "", *_machine(f), "", _store_line(f)]
     if before:
         out += [
             "",
             f"*before*: the same benchmark, run on {before['date'][:10]} with `--fanbot-root` pointing at a "
             "checkout of the bot as it was before the fixes described at the end (commit 1a49159).",
         ]
-    out += ["", LATENCY, *_latency(f, before), "", TIMELINESS, *_timeliness(f, before), *_below(f, before)]
+    out += [
+        "",
+        LATENCY,
+        *_latency(f, before),
+        *_inprocess(f),
+        "",
+        TIMELINESS,
+        *_timeliness(f, before),
+        *_below(f, before),
+    ]
     out += ["", FANOUT, *_fanout(f, before), "", REST, *_rest(f, before)]
-    if FINDINGS.exists():
-        out += ["", FINDINGS.read_text().rstrip()]
+    out += report_shards.sections(f)
+    for extra in (FINDINGS, EARLIER):
+        if extra.exists():
+            out += ["", extra.read_text().rstrip()]
     return "\n".join(out) + "\n"

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.dataset import GUILDS, channel_id, guild_id
-from bench.harness import fanbot_process, make_world, remove_database, start_and_wait_ready
+from bench.harness import StoreTarget, fanbot_process, make_world, remove_database, start_and_wait_ready
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import SessionKind
 from fanbot.domain.reminders import ReminderSetup
@@ -57,7 +57,7 @@ async def pending_reminders(store: Store, now: datetime) -> int:
     return sum(1 for w in planner.wanted_reminders(setups, fans, slots) if w.due > now)
 
 
-async def prepare_scale(db: Path, guilds: int, now: datetime) -> tuple[int, int, int]:
+async def prepare_scale(db: StoreTarget, guilds: int, now: datetime) -> tuple[int, int, int]:
     """About half the pending reminders from guild setups (race reminders for one series,
     an hour ahead), the rest from fans' DM requests for future events; all far ahead."""
     store = await Store.open(db)
@@ -85,12 +85,12 @@ async def prepare_scale(db: Path, guilds: int, now: datetime) -> tuple[int, int,
             await store.reminders.save_setup(setup(i), now=now)
         from_setups = await pending_reminders(store, now)
         # Fans ask for future catalog events with a qualifying and a race: two DMs each.
-        async with store.database.connection.execute(
+        found = await store.database.rows(
             "SELECT DISTINCT e.id FROM events e JOIN sessions s ON s.event_id = e.id "
             "WHERE e.guild_id IS NULL AND s.kind = 'qualifying' AND s.start_at > ? ORDER BY e.id",
             (to_iso_utc(now + timedelta(days=2)),),
-        ) as cur:
-            events = [int(r[0]) for r in await cur.fetchall()]
+        )
+        events = [int(r[0]) for r in found]
         wanted_requests = (PENDING - from_setups) // 2
         rows = []
         for n in range(wanted_requests):
