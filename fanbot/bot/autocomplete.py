@@ -5,6 +5,10 @@ Each function takes (interaction, what is typed so far) and returns at most 25 c
 so that a command attaches it as is: ``@app_commands.autocomplete(event=events)``. Stored
 rows travel as "id:N" (``choice_value``), names as themselves. An autocomplete that fails
 offers nothing (and logs why): an exception would show the user nothing useful either.
+
+Names come from what the answer will see: the server's own and the catalog's where the bot
+is in the server, the catalog's alone elsewhere (``context.reader_scope``: a fan's own
+install); the moderators' completions (own events, sessions, cars) from their server.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from fanbot.answers import moderation as mod
 from fanbot.answers.context import choice_value
 from fanbot.answers.errors import AnswerError
 from fanbot.answers.lookup import NameIndex
-from fanbot.bot.context import asker, bot_of, language
+from fanbot.bot.context import asker, bot_of, fan_asker, language, reader_scope
 from fanbot.bot.embeds.moderation import entry_line
 from fanbot.domain.model import Entry, Event
 from fanbot.i18n import format_local
@@ -49,7 +53,7 @@ async def _from_index(
 ) -> Choices:
     bot = bot_of(interaction)
     try:
-        index = await index_for(Scope(interaction.guild_id))
+        index = await index_for(reader_scope(interaction))
         # Given now, a name's edition nearest now comes first (what typing it would answer).
         return [
             app_commands.Choice(name=c.label[:CHOICE_TEXT], value=_value(c.value))
@@ -184,7 +188,7 @@ async def _of_entries(
     if typed is None:
         return []
     try:
-        ask = asker(bot_of(interaction), interaction)
+        ask = fan_asker(bot_of(interaction), interaction)
         event = await ask.resolve_event(typed)
         names = dict.fromkeys(name for e in await ask.store.entries(ask.scope, event.id) if (name := pick(e)))
     except AnswerError:

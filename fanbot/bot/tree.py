@@ -1,13 +1,16 @@
-"""The command tree's error handler: nobody is ever left without an answer."""
+"""The command tree: server-only unless a command says otherwise, and an error handler that
+leaves nobody without an answer."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from fanbot.bot.context import interaction_translator
+from fanbot.bot.installs import server_contexts, server_installs
 from fanbot.bot.permissions import NotInGuild, NotModerator
 from fanbot.bot.replies import send
 
@@ -15,6 +18,14 @@ log = logging.getLogger(__name__)
 
 
 class FanTree(app_commands.CommandTree):
+    """Every command is installed with the bot to a server and runs there, unless it says
+    otherwise (the fan commands go everywhere: ``installs.everywhere``)."""
+
+    def __init__(self, client: discord.Client, **options: Any) -> None:
+        options.setdefault("allowed_installs", server_installs())
+        options.setdefault("allowed_contexts", server_contexts())
+        super().__init__(client, **options)
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         tr = interaction_translator(interaction)
         if isinstance(error, NotInGuild):

@@ -1,18 +1,30 @@
 """REST routes of the application itself: who the bot is (``/users/@me``, the application,
 other users), where its gateway is, and its synced commands (global and per guild), kept as
-Discord keeps them (ids and versions that change only with the command)."""
+Discord keeps them (ids and versions that change only with the command).
+
+A command's ``integration_types`` (installs that carry it: 0 server, 1 user) and ``contexts``
+(where it runs: 0 servers, 1 the bot's DM, 2 other DMs) are checked (known values, install
+types the application supports: ``supported_integration_types``, its Installation settings)
+and kept; a global command without ``integration_types`` gets the application's, as on Discord.
+They mean something for global commands only: a guild command lives where the app is
+installed to that server (``installs.py``)."""
 
 from __future__ import annotations
 
 import copy
 
+from .installs import check_installs
 from .rest import JSON, Ctx, Reply
 from .state import FakeDiscordState
-from .validation import DiscordError, check_commands
+from .validation import DiscordError, FormErrors, check_commands
 
 
 class ApplicationRoutes(FakeDiscordState):
     """Handlers of the application, gateway, user and command routes."""
+
+    #: Where the application may be installed (its Installation settings): servers and users,
+    #: as new applications default to. ``frozenset({0})``: a server-only application.
+    supported_integration_types: frozenset[int] = frozenset({0, 1})
 
     async def _get_me(self, ctx: Ctx) -> Reply:
         return Reply(200, self.bot_user_json())
@@ -37,7 +49,7 @@ class ApplicationRoutes(FakeDiscordState):
                 "bot": self.bot_user_json(),
                 "interactions_endpoint_url": None,
                 "approximate_guild_count": len(self.guilds),
-                "integration_types_config": {"0": {}},
+                "integration_types_config": {str(t): {} for t in sorted(self.supported_integration_types)},
             },
         )
 
@@ -86,7 +98,8 @@ class ApplicationRoutes(FakeDiscordState):
         else:
             stored.setdefault("dm_permission", True)
             stored.setdefault("contexts", None)
-            stored.setdefault("integration_types", [0])
+            if stored.get("integration_types") is None:
+                stored["integration_types"] = sorted(self.supported_integration_types)
         stored["id"] = previous["id"] if previous is not None else str(self.ids.next())
         unchanged = previous is not None and {k: v for k, v in previous.items() if k != "version"} == stored
         stored["version"] = (
@@ -94,10 +107,21 @@ class ApplicationRoutes(FakeDiscordState):
         )
         return stored
 
+    def _check_installs(self, commands: list[JSON], *, guild: bool) -> None:
+        # A guild command's installs are the server's: only a global command is held to the
+        # application's settings.
+        supported = {0, 1} if guild else self.supported_integration_types
+        errors = FormErrors()
+        for i, cmd in enumerate(commands):
+            check_installs(errors, i, cmd, supported)
+        if errors:
+            raise DiscordError.form(errors)
+
     async def _put_commands(self, ctx: Ctx) -> Reply:
         current, guild_id = self._command_list(ctx)
         body = ctx.record.json
         check_commands(body, guild=guild_id is not None)
+        self._check_installs(body, guild=guild_id is not None)
         old = {(c["name"], c["type"]): c for c in current}
         new = [
             self._normalise_command(c, guild_id, old.get((c["name"], int(c.get("type", 1))))) for c in body
@@ -111,6 +135,7 @@ class ApplicationRoutes(FakeDiscordState):
         current, guild_id = self._command_list(ctx)
         body = ctx.body
         check_commands([body], guild=guild_id is not None)
+        self._check_installs([body], guild=guild_id is not None)
         key = (body["name"], int(body.get("type", 1)))
         previous = next((c for c in current if (c["name"], c["type"]) == key), None)
         stored = self._normalise_command(body, guild_id, previous)

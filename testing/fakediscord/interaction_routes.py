@@ -1,6 +1,10 @@
 """REST routes of interactions: the bot's callback (within Discord's 3-second deadline, once)
 and the interaction-token webhooks behind it (follow-ups, editing and deleting the original
-response or a follow-up, for 15 minutes)."""
+response or a follow-up, for 15 minutes).
+
+Where only a user's install reaches (``installs.py``), Discord allows 5 follow-ups at most
+(400 ``40094``), and a server that denies that user USE_EXTERNAL_APPS shows every reply to
+the user alone: the reply and its follow-ups are stored ephemeral, with no error to the bot."""
 
 from __future__ import annotations
 
@@ -9,12 +13,31 @@ import time
 
 from .interactions import APPLICATION_COMMAND, AUTOCOMPLETE, MESSAGE_COMPONENT, InteractionState
 from .messages import MessageStore
+from .model import FakeChannel
 from .rest import JSON, Ctx, Reply
 from .validation import EPHEMERAL, LOADING, DiscordError, FormErrors, check_choices, check_message
+
+MAX_FOLLOWUPS = "This interaction has hit the maximum number of follow up messages"
 
 
 class InteractionRoutes(MessageStore):
     """Handlers of the interaction callback and interaction webhook routes."""
+
+    def _where(self, state: InteractionState, channel_id: int | None = None) -> FakeChannel:
+        """The interaction's channel (servers without the bot and DMs between users included)."""
+        wanted = state.channel_id if channel_id is None else channel_id
+        if state.channel is not None and state.channel.id == wanted:
+            return state.channel
+        channel = self.channel(wanted)
+        assert channel is not None
+        return channel
+
+    @staticmethod
+    def _as_seen(state: InteractionState, data: JSON) -> JSON:
+        """The message as the server shows it: to the user alone where it forces that."""
+        if not state.forced_ephemeral:
+            return data
+        return {**data, "flags": int(data.get("flags") or 0) | EPHEMERAL}
 
     async def _callback(self, ctx: Ctx) -> Reply:
         state = self._interactions_by_id.get(int(ctx.params["interaction_id"]))
@@ -42,20 +65,19 @@ class InteractionRoutes(MessageStore):
                 ("type",), "INTERACTION_CALLBACK_TYPE_INVALID", f"Callback type {ctype} is not valid here"
             )
             raise DiscordError.form(errors)
-        channel = self.channel(state.channel_id)
-        assert channel is not None
+        channel = self._where(state)
         message: JSON | None = None
         if ctype == 4:
             check_message(data, file_count=len(ctx.record.files))
             state.callback_type = ctype
             message = self._new_message(
-                channel, data, ctx.record.files, author=self.bot_user,
+                channel, self._as_seen(state, data), ctx.record.files, author=self.bot_user,
                 msg_type=20 if state.type == APPLICATION_COMMAND else 0, interaction=state,
             )  # fmt: skip
             state.original_id = int(message["id"])
         elif ctype == 5:
             state.callback_type = ctype
-            flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)
+            flags = LOADING | (int(self._as_seen(state, data).get("flags") or 0) & EPHEMERAL)
             message = self._new_message(
                 channel, {}, [], author=self.bot_user,
                 msg_type=20 if state.type == APPLICATION_COMMAND else 0, interaction=state, extra_flags=flags,
@@ -98,9 +120,10 @@ class InteractionRoutes(MessageStore):
         state = self._interaction_for_webhook(ctx)
         if state.callback_type is None:
             raise DiscordError(404, 10015, "Unknown Webhook")
-        channel = self.channel(state.channel_id)
-        assert channel is not None
-        body = ctx.body
+        if state.followup_limit is not None and len(state.followup_ids) >= state.followup_limit:
+            raise DiscordError(400, 40094, MAX_FOLLOWUPS)
+        channel = self._where(state)
+        body = self._as_seen(state, ctx.body)
         original = self._message_index.get(state.original_id) if state.original_id is not None else None
         if original is not None and int(original.get("flags") or 0) & LOADING:
             msg = self._edit(channel, original, body, ctx.record.files)
@@ -137,8 +160,7 @@ class InteractionRoutes(MessageStore):
     async def _webhook_edit(self, ctx: Ctx) -> Reply:
         state = self._interaction_for_webhook(ctx)
         msg = self._webhook_message(state, ctx.params["message_id"])
-        channel = self.channel(int(msg["channel_id"]))
-        assert channel is not None
+        channel = self._where(state, int(msg["channel_id"]))
         edited = self._edit(channel, msg, ctx.body, ctx.record.files)
         if int(msg["id"]) == state.original_id:
             state.edits += 1
@@ -148,8 +170,7 @@ class InteractionRoutes(MessageStore):
     async def _webhook_delete(self, ctx: Ctx) -> Reply:
         state = self._interaction_for_webhook(ctx)
         msg = self._webhook_message(state, ctx.params["message_id"])
-        channel = self.channel(int(msg["channel_id"]))
-        assert channel is not None
+        channel = self._where(state, int(msg["channel_id"]))
         if int(msg["id"]) == state.original_id:
             state.original_deleted = True
         self._remove(channel, msg)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .model import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser
-from .permissions import has_all
 from .validation import EPHEMERAL, LOADING
 
 if TYPE_CHECKING:
@@ -72,6 +71,13 @@ class InteractionState:
     followup_ids: list[int] = field(default_factory=list)
     edits: int = 0
     refused: list[str] = field(default_factory=list)
+    #: Where the interaction happened (a server the bot is not in, a group DM: places
+    #: ``FakeDiscord.channel`` does not know).
+    channel: FakeChannel | None = None
+    #: At most this many follow-ups (5 for an interaction from a user install alone).
+    followup_limit: int | None = None
+    #: The server shows the replies to the user alone (``installs.forced_ephemeral``).
+    forced_ephemeral: bool = False
 
 
 class InteractionResult:
@@ -114,9 +120,12 @@ class InteractionResult:
 
     @property
     def ephemeral(self) -> bool:
+        """Seen by the user alone: as the bot asked, or as the server forced it (a user install's
+        reply where USE_EXTERNAL_APPS is off); for a component update, the message's own state."""
         flags = int((self.state.callback_data or {}).get("flags") or 0)
-        if self.state.callback_type in (6, 7) and self.original is not None:
-            flags = int(self.original.get("flags") or 0)
+        original = self.original
+        if self.state.callback_type in (4, 5, 6, 7) and original is not None:
+            flags = int(original.get("flags") or 0)
         return bool(flags & EPHEMERAL)
 
     @property
@@ -199,29 +208,6 @@ def find_command(fake: MessageStore, guild: FakeGuild | None, name: str, locale:
             return cmd
     known = sorted({c["name"] for c in candidates})
     raise NotInvocable(f"no slash command {name!r} synced for this place; synced: {known}")
-
-
-def check_visible(cmd: JSON, guild: FakeGuild | None, user: FakeUser, channel: FakeChannel | None) -> None:
-    """What the Discord client enforces before a user can even pick the command."""
-    contexts = cmd.get("contexts")
-    if guild is None:
-        if cmd.get("guild_id") is not None:
-            raise NotInvocable(f"/{cmd['name']} is a guild command; not available in DMs")
-        if contexts is not None and 1 not in contexts:
-            raise NotInvocable(f"/{cmd['name']} is not available in DMs (contexts={contexts})")
-        if contexts is None and cmd.get("dm_permission") is False:
-            raise NotInvocable(f"/{cmd['name']} is not available in DMs (dm_permission=false)")
-        return
-    if contexts is not None and 0 not in contexts:
-        raise NotInvocable(f"/{cmd['name']} is not available in guilds (contexts={contexts})")
-    required = cmd.get("default_member_permissions")
-    if required is None:
-        return
-    perms = guild.channel_permissions(user.id, channel)
-    if not has_all(perms, int(required)):
-        raise NotInvocable(
-            f"/{cmd['name']} is hidden from {user.username}: needs permissions {required}, has {perms}"
-        )
 
 
 class OptionBuilder:

@@ -1,7 +1,9 @@
 """Fan commands: /nextrace /schedule /race /lineup /circuit /driver /help.
 
 Each handler parses options, calls one answer function and renders the result;
-no SQL and no formatting rules live here.
+no SQL and no formatting rules live here. They go wherever a fan is (``installs.everywhere``):
+a server that added the bot, the bot's DM, and, installed by a fan to their account, any
+server, DM or group DM, where they answer from the catalog (``context.reader_scope``).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from fanbot.answers.errors import Ambiguous, AnswerError
 from fanbot.answers.nextrace import next_race
 from fanbot.answers.people import circuit, driver, lineup
 from fanbot.bot import autocomplete as complete
-from fanbot.bot.context import asker, interaction_translator, language
+from fanbot.bot.context import fan_asker, interaction_translator, language
 from fanbot.bot.embeds import fan as render
+from fanbot.bot.installs import everywhere
 from fanbot.bot.options import CarClass, Name, Season, TeamName
 from fanbot.bot.replies import send, within_deadline
 from fanbot.bot.views.paginator import send_pages
@@ -58,7 +61,7 @@ class FanCog(commands.Cog):
     ) -> None:
         tr, locale = language(interaction)
         try:
-            result = await within_deadline(interaction, question(asker(self.bot, interaction), **options))
+            result = await within_deadline(interaction, question(fan_asker(self.bot, interaction), **options))
         except Ambiguous as exc:
             option = exc.option
             if option not in options:
@@ -80,6 +83,7 @@ class FanCog(commands.Cog):
             lasting.append(remind_me_button(event.id, tr))
         await send_pages(interaction, renderer(result, tr, locale), tr, lasting=lasting)
 
+    @everywhere
     @app_commands.command(name=_T("nextrace"), description=_desc("nextrace"))
     @app_commands.rename(series=_T("series"))
     @app_commands.describe(series=_desc("nextrace", "series"))
@@ -89,6 +93,7 @@ class FanCog(commands.Cog):
             interaction, next_race, render.next_race_pages, remind=lambda r: r.event, series=series
         )
 
+    @everywhere
     @app_commands.command(name=_T("schedule"), description=_desc("schedule"))
     @app_commands.rename(series=_T("series"), season=_T("season"))
     @app_commands.describe(series=_desc("schedule", "series"), season=_desc("schedule", "season"))
@@ -98,6 +103,7 @@ class FanCog(commands.Cog):
     ) -> None:
         await self.answer(interaction, schedule, render.schedule_pages, series=series, season=season)
 
+    @everywhere
     @app_commands.command(name=_T("race"), description=_desc("race"))
     @app_commands.rename(event=_T("event"))
     @app_commands.describe(event=_desc("race", "event"))
@@ -105,6 +111,7 @@ class FanCog(commands.Cog):
     async def race(self, interaction: discord.Interaction, event: Name) -> None:
         await self.answer(interaction, race, render.race_pages, remind=lambda r: r.event, event=event)
 
+    @everywhere
     @app_commands.command(name=_T("lineup"), description=_desc("lineup"))
     @app_commands.rename(event=_T("event"), car_class=_T("class"), team=_T("team"))
     @app_commands.describe(
@@ -124,6 +131,7 @@ class FanCog(commands.Cog):
             interaction, lineup, render.lineup_pages, event=event, car_class=car_class, team=team
         )
 
+    @everywhere
     @app_commands.command(name=_T("circuit"), description=_desc("circuit"))
     @app_commands.rename(circuit_name=_T("circuit"))
     @app_commands.describe(circuit_name=_desc("circuit", "circuit"))
@@ -131,6 +139,7 @@ class FanCog(commands.Cog):
     async def circuit(self, interaction: discord.Interaction, circuit_name: Name) -> None:
         await self.answer(interaction, circuit, render.circuit_pages, circuit=circuit_name)
 
+    @everywhere
     @app_commands.command(name=_T("driver"), description=_desc("driver"))
     @app_commands.rename(driver_name=_T("driver"))
     @app_commands.describe(driver_name=_desc("driver", "driver"))
@@ -138,6 +147,7 @@ class FanCog(commands.Cog):
     async def driver(self, interaction: discord.Interaction, driver_name: Name) -> None:
         await self.answer(interaction, driver, render.driver_pages, driver=driver_name)
 
+    @everywhere
     @app_commands.command(name=_T("help"), description=_desc("help"))
     async def help(self, interaction: discord.Interaction) -> None:
         tr = interaction_translator(interaction)

@@ -13,18 +13,25 @@ import discord
 from fanbot.answers import reminders as answers
 from fanbot.answers.context import choice_value
 from fanbot.answers.errors import AnswerError
-from fanbot.bot.context import asker, bot_of, language
+from fanbot.bot.context import bot_is_in_server, bot_of, fan_asker, language
 from fanbot.bot.embeds.pages import CONTENT_LIMIT, clip
 from fanbot.bot.embeds.reminder import upcoming_lines
 from fanbot.bot.replies import NO_MENTIONS, send
 from fanbot.domain.model import Event
-from fanbot.i18n import Translate
+from fanbot.i18n import N_, Translate
 from fanbot.reminders.planner import FAN_KINDS
 
 log = logging.getLogger(__name__)
 
 # The most reminders to come a confirmation lists.
 CONFIRMATION_LISTED = 6
+# Where the bot is not in the server (a fan's own install, DMs), "this server's members" of the
+# usual refusal means nothing; and whether Discord lets an app write to a fan it shares no
+# server with is not documented: say what the fan can check.
+DMS_CLOSED_ELSEWHERE = N_(
+    "I could not send you a direct message, so I cannot remind you. Check that your Privacy settings "
+    "let me write to you (Discord may also want us to share a server), then ask again."
+)
 
 
 def remindable(event: Event, now: datetime) -> bool:
@@ -65,12 +72,15 @@ def remind_me_button(event_id: int, tr: Translate) -> RemindMeButton:
 
 async def remind_me(interaction: discord.Interaction, event_text: str, before: str | None) -> None:
     """Subscribe the fan who asked to DMs before ``event_text``'s sessions; the confirmation
-    DM doubles as a check that their DMs are open."""
+    DM doubles as a check that their DMs are open.
+
+    Asked where the bot is not in the server (a fan's own install), the request belongs to no
+    server (``fan_asker``): like every DM reminder, the process holding shard 0 sends it."""
     bot = bot_of(interaction)
     tr, locale = language(interaction)
     try:
         sub = await answers.subscribe(
-            asker(bot, interaction),
+            fan_asker(bot, interaction),
             user_id=interaction.user.id,
             event_text=event_text,
             before=before,
@@ -92,7 +102,9 @@ async def remind_me(interaction: discord.Interaction, event_text: str, before: s
         await dm.send(clip(confirmation, CONTENT_LIMIT), allowed_mentions=NO_MENTIONS)
     except discord.Forbidden:
         await bot.store.reminders.cancel_fan_request(user_id=interaction.user.id, event_id=sub.event.id)
-        await interaction.followup.send(answers.DmsClosed().render(tr), ephemeral=True)
+        in_server = bot_is_in_server(interaction)
+        refusal = answers.DmsClosed().render(tr) if in_server else tr(DMS_CLOSED_ELSEWHERE)
+        await interaction.followup.send(refusal, ephemeral=True)
         return
     except discord.HTTPException:
         log.warning("could not send the remindme confirmation to %s", interaction.user.id, exc_info=True)
