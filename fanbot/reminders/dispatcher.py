@@ -29,7 +29,7 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +40,7 @@ from fanbot.domain.model import Event, Session
 from fanbot.domain.reminders import NOT_POSTED, Claim, DeliveryKey, FanRequest, ReminderSetup, Target
 from fanbot.reminders import planner
 from fanbot.reminders.corrections import Correction
+from fanbot.reminders.mentions import mention_role
 from fanbot.reminders.planner import Wanted
 from fanbot.store import Scope, Store, StoreBusy
 
@@ -86,8 +87,11 @@ class Notice:
     lead_minutes: int
     late: bool
     nonce: str
-    setup: ReminderSetup | None  # guild reminders: channel, role
+    setup: ReminderSetup | None  # guild reminders: channel, settings
     fan_locale: str | None  # DM reminders: the fan's language
+    # The one role a guild reminder mentions, by the rule of ``fanbot.reminders.mentions``
+    # (a series role, else the setup's role); None: it mentions nobody.
+    mention_role_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -361,12 +365,19 @@ class Dispatcher:
         fan_of = {(f.user_id, f.event_id): f for f in fans}
         by_key = {w.key: w for w in todo}
         events: dict[tuple[int | None, int], Event | None] = {}
+        # The guilds' roles by series, read once for the batch (a change made while it
+        # goes out applies from the next pass).
+        series_roles = await self.store.series_roles.mention_roles(
+            {w.key.target.id for w in todo if w.key.target.kind == "guild"}
+        )
 
         async def one(claim: Claim) -> None:
             left_claimed = False
             try:
                 async with self._gate:
-                    left_claimed = await self._deliver(claim, by_key[claim.key], setup_of, fan_of, events)
+                    left_claimed = await self._deliver(
+                        claim, by_key[claim.key], setup_of, fan_of, events, series_roles
+                    )
             except Exception:
                 log.exception("reminder %s failed unexpectedly", claim.delivery_id)
                 left_claimed = True
@@ -451,6 +462,7 @@ class Dispatcher:
         setup_of: dict[int, ReminderSetup],
         fan_of: dict[tuple[int, int], FanRequest],
         events: dict[tuple[int | None, int], Event | None],
+        series_roles: Mapping[int, Mapping[str, int | None]],
     ) -> bool:
         """Send one claimed reminder and write down the outcome. True if the claim was
         left for a later try (its retry time is its new lease)."""
@@ -498,6 +510,7 @@ class Dispatcher:
             claim.nonce,
             setup,
             fan.locale if fan else None,
+            mention_role(setup, wanted.slot.series, series_roles.get(target.id)),
         )
         if self._nonce_may_be_forgotten(claim, now):
             earlier = await self._earlier_post(claim, notice)
