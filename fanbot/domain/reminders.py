@@ -44,6 +44,11 @@ class ReminderSetup:
     broken_reason: str | None = None
     broken_told: bool = False
     updated_by: int | None = None
+    # One thread (or forum post) per race weekend in the channel, instead of the channel.
+    threads: bool = False
+    # Why the reminders go in the channel after all (a thread permission is missing);
+    # cleared when a thread works again or the setup is saved.
+    threads_problem: str | None = None
 
     @property
     def broken(self) -> bool:
@@ -122,3 +127,37 @@ class Claim:
         if self.retaken_from is None:
             return False
         return not (self.previous_error or "").startswith(NOT_POSTED)
+
+
+ThreadClaimKind = Literal["open", "create", "busy", "gone"]
+
+
+@dataclass(frozen=True)
+class WeekendThread:
+    """The thread a guild's reminders of one event go in, in one reminder channel."""
+
+    guild_id: int
+    event_id: int
+    channel_id: int  # the reminder channel (or forum) the thread is in
+    thread_id: int | None  # None while claimed and not yet created
+    created_at: datetime | None = None
+    archived_at: datetime | None = None
+    gone_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ThreadClaim:
+    """What asking for an event's thread gave.
+
+    ``open``: the thread exists (``thread_id``), post in it. ``create``: this process holds
+    the claim and creates it; ``retaken`` when the claim was taken over from an attempt
+    that may have created the thread without recording it (a process that stopped, an
+    answer that never came): look for it first.
+    ``busy``: another live process is creating it (ask again at ``until``). ``gone``: it was
+    deleted on Discord (a text channel's weekend goes on in the channel; a forum opens a
+    new post)."""
+
+    kind: ThreadClaimKind
+    thread_id: int | None = None
+    retaken: bool = False
+    until: datetime | None = None

@@ -65,10 +65,13 @@ class Reminders:
             await tx.execute(
                 "INSERT INTO reminder_setups (guild_id, channel_id, role_id, series, kinds, leads, "
                 "green_flag, active, since, broken_at, broken_reason, broken_told, updated_by, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, NULL, NULL, 0, ?, ?) "
+                "updated_at, threads, threads_problem) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, NULL, NULL, 0, ?, ?, ?, NULL) "
                 "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, "
                 "role_id = excluded.role_id, series = excluded.series, kinds = excluded.kinds, "
                 "leads = excluded.leads, green_flag = excluded.green_flag, active = 1, "
+                # Saving again is a moderator's fresh start: threads are tried again too.
+                "threads = excluded.threads, threads_problem = NULL, "
                 # A guild that was already set up keeps its 'since': reminders it was
                 # owed during an outage are still reported as missed.
                 "since = CASE WHEN reminder_setups.active = 1 THEN reminder_setups.since "
@@ -86,6 +89,7 @@ class Reminders:
                     to_iso_utc(setup.since),
                     setup.updated_by,
                     to_iso_utc(now),
+                    int(setup.threads),
                 ),
             )
 
@@ -115,6 +119,15 @@ class Reminders:
                 "UPDATE reminder_setups SET broken_at = ?, broken_reason = ?, broken_told = 0 "
                 "WHERE guild_id = ? AND broken_at IS NULL",
                 (to_iso_utc(now), reason[:300], guild_id),
+            )
+
+    async def set_threads_problem(self, guild_id: int, problem: str | None) -> None:
+        """Why the guild's reminders go in its channel rather than a thread (a permission
+        missing), or None once a thread works again: shown in /reminders status."""
+        async with self._db.write(names="none", wait=DISPATCH_WAIT_SECONDS) as tx:
+            await tx.execute(
+                "UPDATE reminder_setups SET threads_problem = ? WHERE guild_id = ?",
+                (problem[:300] if problem else None, guild_id),
             )
 
     async def take_broken_notice(self, guild_id: int) -> ReminderSetup | None:
@@ -444,6 +457,8 @@ def _setup(r: Row) -> ReminderSetup:
         broken_reason=r["broken_reason"],
         broken_told=bool(r["broken_told"]),
         updated_by=r["updated_by"],
+        threads=bool(r["threads"]),
+        threads_problem=r["threads_problem"],
     )
 
 
