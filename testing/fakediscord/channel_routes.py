@@ -1,13 +1,24 @@
 """REST routes of channels and their messages: DM channels, channel lookups, history,
-posting (with the nonce check), editing and deleting, each behind the permission Discord
-would check for the bot."""
+posting (with the nonce check), editing and deleting, pins, each behind the permission
+Discord would check for the bot; and a member deleting a message, as a moderator does.
+
+Pins, as Discord documents them (Get Channel Pins, Pin Message, Unpin Message, and the
+deprecated ``/channels/{id}/pins`` forms): pinning needs ``PIN_MESSAGES`` (split from Manage
+Messages in 2025; Manage Messages alone stopped sufficing on 2026-02-23), a channel holds
+at most ``MAX_PINS`` (JSON error 30003), pinning an already pinned message changes nothing,
+and each pin is announced (CHANNEL_PINS_UPDATE, MESSAGE_UPDATE with ``pinned``) and leaves
+Discord's "pinned a message" notice in the channel (a message of type 6).
+"""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
+from typing import Any
 
+from .interactions import NotInvocable
 from .messages import MessageStore
-from .model import FakeChannel
+from .model import FakeChannel, FakeMember, FakeUser
 from .permissions import (
     ATTACH_FILES,
     MANAGE_MESSAGES,
@@ -16,12 +27,45 @@ from .permissions import (
     VIEW_CHANNEL,
     has_all,
 )
-from .rest import JSON, Ctx, Reply
+from .rest import BOT, JSON, Ctx, Reply, RouteSpec
+from .snowflake import iso_now
 from .validation import EPHEMERAL, DiscordError, FormErrors, check_message
+
+#: Pin Messages (``1 << 51``): the one permission Discord checks to pin or unpin.
+PIN_MESSAGES = 1 << 51
+#: Most pins a channel holds: JSON error 30003 says 250 (it was 50 before Discord's 2025 pins
+#: API; discord.py 2.7.1's ``Message.pin`` documents 250 as well).
+MAX_PINS = 250
+#: Get Channel Pins answers at most this many per page (``limit`` 1-50).
+PINS_PAGE = 50
+#: Discord's "<user> pinned a message to this channel" notice.
+CHANNEL_PINNED_MESSAGE = 6
+#: Message types a user or bot posts; anything else is a system message, which cannot be pinned.
+PINNABLE_TYPES = (0, 19, 20, 23)
 
 
 class ChannelRoutes(MessageStore):
-    """Handlers of the channel, message and DM routes."""
+    """Handlers of the channel, message, pin and DM routes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Each channel's pins, oldest first: (message id, pinned_at as Discord writes it).
+        self._pins: dict[int, list[tuple[int, str]]] = {}
+        self.max_pins = MAX_PINS
+
+    def _feature_routes(self) -> list[RouteSpec]:
+        pin = r"/channels/(?P<channel_id>\d+)/messages/pins/(?P<message_id>\d+)"
+        old_pin = r"/channels/(?P<channel_id>\d+)/pins/(?P<message_id>\d+)"
+        return [
+            *super()._feature_routes(),
+            ("GET", r"/channels/(?P<channel_id>\d+)/messages/pins", self._get_pins, BOT, False),
+            ("PUT", pin, self._pin, BOT, False),
+            ("DELETE", pin, self._unpin, BOT, False),
+            # The deprecated forms, which Discord still answers.
+            ("GET", r"/channels/(?P<channel_id>\d+)/pins", self._get_pins_deprecated, BOT, False),
+            ("PUT", old_pin, self._pin, BOT, False),
+            ("DELETE", old_pin, self._unpin, BOT, False),
+        ]
 
     async def _open_dm(self, ctx: Ctx) -> Reply:
         rid = ctx.body.get("recipient_id")
@@ -144,3 +188,134 @@ class ChannelRoutes(MessageStore):
                 raise DiscordError(403, 50013, "Missing Permissions")
         self._remove(channel, msg)
         return Reply(204)
+
+    # ==== pins ======================================================================================
+
+    def pinned(self, channel: FakeChannel | int) -> list[JSON]:
+        """The channel's pinned messages, the most recently pinned first (for tests)."""
+        cid = channel.id if isinstance(channel, FakeChannel) else channel
+        return [self.public(m) for m, _ in reversed(self._live_pins(cid))]
+
+    def _live_pins(self, channel_id: int) -> list[tuple[JSON, str]]:
+        """(message, pinned_at) of the channel's pins, oldest first; deleted messages drop out."""
+        live = [(mid, at) for mid, at in self._pins.get(channel_id, []) if mid in self._message_index]
+        self._pins[channel_id] = live
+        return [(self._message_index[mid], at) for mid, at in live]
+
+    def _announce_pins(self, channel: FakeChannel, msg: JSON) -> None:
+        pins = self._live_pins(channel.id)
+        data: JSON = {"channel_id": str(channel.id), "last_pin_timestamp": pins[-1][1] if pins else None}
+        if channel.guild_id is not None:
+            data["guild_id"] = str(channel.guild_id)
+        self.gateway.dispatch("CHANNEL_PINS_UPDATE", data, channel.guild_id)
+        self._announce("MESSAGE_UPDATE", channel, msg)
+        self._changed()
+
+    async def _pin(self, ctx: Ctx) -> Reply:
+        channel = self._channel_for_bot(ctx.params["channel_id"], VIEW_CHANNEL | PIN_MESSAGES)
+        msg = self._channel_message(channel, ctx.params["message_id"])
+        if int(msg.get("type") or 0) not in PINNABLE_TYPES:
+            raise DiscordError(400, 50021, "Cannot execute action on a system message")
+        pins = self._live_pins(channel.id)
+        if any(m is msg for m, _ in pins):
+            return Reply(204)
+        if len(pins) >= self.max_pins:
+            raise DiscordError(
+                400, 30003, f"Maximum number of pins reached for the channel ({self.max_pins})"
+            )
+        self._pins.setdefault(channel.id, []).append((int(msg["id"]), iso_now()))
+        msg["pinned"] = True
+        self._announce_pins(channel, msg)
+        # Discord's notice in the channel, by whoever pinned (here, the bot).
+        self._new_message(
+            channel,
+            {"message_reference": {"message_id": msg["id"], "channel_id": str(channel.id)}},
+            [],
+            author=self.bot_user,
+            msg_type=CHANNEL_PINNED_MESSAGE,
+        )
+        return Reply(204)
+
+    async def _unpin(self, ctx: Ctx) -> Reply:
+        channel = self._channel_for_bot(ctx.params["channel_id"], VIEW_CHANNEL | PIN_MESSAGES)
+        msg = self._channel_message(channel, ctx.params["message_id"])
+        before = self._pins.get(channel.id, [])
+        self._pins[channel.id] = [(mid, at) for mid, at in before if mid != int(msg["id"])]
+        if len(self._pins[channel.id]) != len(before):
+            msg["pinned"] = False
+            self._announce_pins(channel, msg)
+        return Reply(204)
+
+    def _readable_pins(self, ctx: Ctx) -> list[tuple[JSON, str]]:
+        """The pins the bot may see, most recently pinned first: View Channel or 403;
+        without Read Message History, none (Discord: "no pins will be returned")."""
+        channel = self._channel_for_bot(ctx.params["channel_id"], VIEW_CHANNEL)
+        if channel.guild_id is not None and not has_all(
+            self.guilds[channel.guild_id].channel_permissions(self.bot_user.id, channel), READ_MESSAGE_HISTORY
+        ):
+            return []
+        return list(reversed(self._live_pins(channel.id)))
+
+    async def _get_pins(self, ctx: Ctx) -> Reply:
+        """Get Channel Pins: ``{items: [{pinned_at, message}], has_more}``, ``before`` an
+        ISO 8601 time (pins pinned before it), ``limit`` 1-50 (default 50)."""
+        q = ctx.record.query
+        errors = FormErrors()
+        try:
+            limit = int(q.get("limit", str(PINS_PAGE)))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= PINS_PAGE:
+            errors.add(
+                ("limit",),
+                "NUMBER_TYPE_MAX" if limit > PINS_PAGE else "NUMBER_TYPE_MIN",
+                "limit out of range",
+            )
+        before: datetime | None = None
+        if "before" in q:
+            try:
+                before = datetime.fromisoformat(q["before"])
+            except ValueError:
+                errors.add(("before",), "DATE_TIME_TYPE_PARSE", "Could not parse the time.")
+        if errors:
+            raise DiscordError.form(errors)
+        pins = self._readable_pins(ctx)
+        if before is not None:
+            pins = [(m, at) for m, at in pins if datetime.fromisoformat(at) < before]
+        items = [{"pinned_at": at, "message": self.public(m)} for m, at in pins[:limit]]
+        return Reply(200, {"items": items, "has_more": len(pins) > limit})
+
+    async def _get_pins_deprecated(self, ctx: Ctx) -> Reply:
+        """The deprecated Get Pinned Messages: the first 50 pinned messages, as a list."""
+        return Reply(200, [self.public(m) for m, _ in self._readable_pins(ctx)[:PINS_PAGE]])
+
+    # ==== a member deletes a message (driver) ========================================================
+
+    async def member_deletes(
+        self, channel: FakeChannel | int, user: FakeUser | FakeMember | int, message_id: int | str
+    ) -> None:
+        """``user`` deletes a message, as a moderator does in the client: their own, or anyone's
+        with Manage Messages in the channel (else ``NotInvocable``). Announced as Discord does
+        (MESSAGE_DELETE, to bots with the guild messages intent; CHANNEL_PINS_UPDATE if it
+        was pinned)."""
+        ch = channel if isinstance(channel, FakeChannel) else self.channel(channel)
+        if ch is None:
+            raise NotInvocable(f"unknown channel {channel}")
+        who = self.user(user)
+        msg = self._message_index.get(int(message_id))
+        if msg is None or msg["channel_id"] != str(ch.id):
+            raise NotInvocable(f"message {message_id} is not in channel {ch.name}")
+        if ch.guild_id is not None and int(msg["author"]["id"]) != who.id:
+            guild = self.guilds[ch.guild_id]
+            if who.id not in guild.members or not has_all(
+                guild.channel_permissions(who.id, ch), VIEW_CHANNEL | MANAGE_MESSAGES
+            ):
+                raise NotInvocable(f"{who.username} may not delete others' messages in {ch.name}")
+        was_pinned = any(m is msg for m, _ in self._live_pins(ch.id))
+        self._remove(ch, msg)
+        if was_pinned:
+            pins = self._live_pins(ch.id)
+            data: JSON = {"channel_id": str(ch.id), "last_pin_timestamp": pins[-1][1] if pins else None}
+            if ch.guild_id is not None:
+                data["guild_id"] = str(ch.guild_id)
+            self.gateway.dispatch("CHANNEL_PINS_UPDATE", data, ch.guild_id)

@@ -1,4 +1,5 @@
-"""/calendar export|add-circuit: the server's calendar as an .ics file, and circuits of its own."""
+"""/calendar export|add-circuit|board: the server's calendar as an .ics file, circuits of its
+own, and a pinned board of its next events that keeps itself up to date (``board_keeper``)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,90 @@ import io
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _T
+from discord.utils import format_dt
 
 from fanbot.answers import moderation as mod
 from fanbot.answers.errors import AnswerError
+from fanbot.bot.board_keeper import BoardGone
 from fanbot.bot.cogs.moderation.base import MODERATORS, ModerationCog
 from fanbot.bot.context import language
+from fanbot.bot.embeds.pages import COLOUR
 from fanbot.bot.options import CIRCUIT_NAME, Label, NameList, SeriesCode, Zone, described
 from fanbot.bot.permissions import require_moderator
-from fanbot.bot.replies import NO_MENTIONS, within_deadline
-from fanbot.i18n import N_
+from fanbot.bot.replies import NO_MENTIONS, send, within_deadline
+from fanbot.domain.boards import (
+    DEFAULT_BOARD_EVENTS,
+    DELETIONS_TO_STOP,
+    MAX_BOARD_EVENTS,
+    BoardStop,
+    CalendarBoard,
+    PinState,
+)
+from fanbot.i18n import N_, Translate
+
+# How many events a board lists: Discord refuses anything outside before the bot sees it.
+BoardCount = app_commands.Range[int, 1, MAX_BOARD_EVENTS]
+# What posting the board needs in its channel (pinning it, Pin Messages, is optional).
+NEEDED_FOR_BOARD = ("view_channel", "send_messages", "embed_links")
+
+PIN_WORDS = {
+    PinState.PINNED: N_("pinned"),
+    PinState.UNPINNED: N_("not pinned"),
+    PinState.NO_PERMISSION: N_(
+        "not pinned: give me Pin Messages in its channel to pin it (or pin it yourself)"
+    ),
+    PinState.PINS_FULL: N_("not pinned: the channel already holds as many pins as Discord allows"),
+    PinState.FAILED: N_("not pinned: Discord refused; pin it yourself if you like"),
+}
+STOP_WORDS = {
+    BoardStop.DELETED: N_("Stopped: moderators deleted it twice. /calendar board setup posts it again."),
+    BoardStop.FORBIDDEN: N_(
+        "Stopped: I can no longer see or post in its channel. Fix the channel's permissions, then "
+        "/calendar board setup."
+    ),
+    BoardStop.GONE: N_("Stopped: its channel was deleted. /calendar board setup posts it elsewhere."),
+}
+
+
+def _message_link(board: CalendarBoard) -> str:
+    return f"https://discord.com/channels/{board.guild_id}/{board.channel_id}/{board.message_id}"
+
+
+def board_status_lines(board: CalendarBoard, tr: Translate) -> list[str]:
+    """What /calendar board status says of a board (Discord timestamps for its instants)."""
+    what = (
+        tr.ngettext(
+            "the next {series} event", "the next {n} {series} events", board.count, series=board.series
+        )
+        if board.series
+        else tr.ngettext("the next event", "the next {n} events", board.count)
+    )
+    lines = [
+        tr("Channel: <#{channel}>", channel=board.channel_id),
+        tr("Lists: {what}", what=what),
+    ]
+    if board.stopped_reason is not None:
+        lines.append(tr(STOP_WORDS[board.stopped_reason]))
+    elif board.message_id is None:
+        lines.append(
+            tr(
+                "Deleted: posted again with the next change, not before {when}.",
+                when=format_dt(board.repost_after, "f"),
+            )
+        )
+    else:
+        lines.append(tr("Message: {link} ({pin})", link=_message_link(board), pin=tr(PIN_WORDS[board.pin])))
+    if board.edited_at is not None and not board.stopped:
+        lines.append(tr("Last updated: {when}", when=format_dt(board.edited_at, "R")))
+    if board.deletions and not board.stopped:
+        lines.append(
+            tr(
+                "Deleted by moderators: {n} of {most} times (at {most}, it stops).",
+                n=board.deletions,
+                most=DELETIONS_TO_STOP,
+            )
+        )
+    return lines
 
 
 class CalendarCog(ModerationCog):
@@ -116,3 +192,121 @@ class CalendarCog(ModerationCog):
                 zone=c.timezone,
             ),
         )
+
+    # ------------------------------------------------------------ /calendar board
+
+    board_group = app_commands.Group(
+        name=_T("board"),
+        description=described(N_("A pinned list of the next events that keeps itself up to date.")),
+        parent=calendar_group,
+    )
+
+    @board_group.command(
+        name=_T("setup"),
+        description=described(N_("Post the board of the next events in a channel, and keep it up to date.")),
+    )
+    @app_commands.rename(channel=_T("channel"), series=_T("series"), count=_T("count"))
+    @app_commands.describe(
+        channel=described(N_("Where the board is posted (and pinned, with Pin Messages)")),
+        series=described(N_("Only this series (WEC, IMSA, ...)")),
+        count=described(N_("How many events it lists (default 5, at most 10)")),
+    )
+    @app_commands.check(require_moderator)
+    async def board_setup(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        series: SeriesCode | None = None,
+        count: BoardCount | None = None,
+    ) -> None:
+        tr, _ = language(interaction)
+        assert interaction.guild_id is not None
+        keeper = self.bot.board_keeper
+        assert keeper is not None, "the board keeper is made in setup_hook"
+        try:
+            wanted = await self.asker(interaction).resolve_series(series)
+        except AnswerError as exc:
+            await self._refuse(interaction, exc)
+            return
+        problem = self._board_channel_problem(channel, tr)
+        if problem is not None:
+            await send(interaction, content=problem, ephemeral=True)
+            return
+        work = keeper.set_up(
+            interaction.guild_id,
+            channel.id,
+            wanted.code if wanted else None,
+            count or DEFAULT_BOARD_EVENTS,
+            by=interaction.user.id,
+        )
+        try:
+            board = await within_deadline(interaction, work, ephemeral=True)
+        except (BoardGone, discord.HTTPException) as exc:
+            await send(
+                interaction,
+                content=tr(
+                    "I could not post the board in {channel}: {error}. Check that I can view the "
+                    "channel, send messages and embed links there.",
+                    channel=channel.mention,
+                    error=str(exc)[:300],
+                ),
+                ephemeral=True,
+            )
+            return
+        text = tr(
+            "The calendar board is in {channel}: {pin}. It is edited when the calendar changes and "
+            "as sessions pass; nothing else is posted.",
+            channel=channel.mention,
+            pin=tr(PIN_WORDS[board.pin]),
+        )
+        await send(interaction, content=text, ephemeral=True)
+
+    def _board_channel_problem(self, channel: discord.abc.GuildChannel, tr: Translate) -> str | None:
+        me = channel.guild.me
+        if me is None:
+            return None  # not cached yet: posting will tell
+        perms = channel.permissions_for(me)
+        missing = [name for name in NEEDED_FOR_BOARD if not getattr(perms, name)]
+        if not missing:
+            return None
+        return tr(
+            "I cannot post the calendar board in {channel}: I need {perms} there. Fix the channel's "
+            "permissions and try again.",
+            channel=channel.mention,
+            perms=", ".join(p.replace("_", " ").title() for p in missing),
+        )
+
+    @board_group.command(
+        name=_T("status"), description=described(N_("Where the board is and how it is kept."))
+    )
+    @app_commands.check(require_moderator)
+    async def board_status(self, interaction: discord.Interaction) -> None:
+        tr, _ = language(interaction)
+        assert interaction.guild_id is not None
+        board = await self.bot.store.boards.board(interaction.guild_id)
+        if board is None:
+            await send(
+                interaction,
+                content=tr("There is no calendar board here. Post one with /calendar board setup."),
+                ephemeral=True,
+            )
+            return
+        embed = discord.Embed(
+            title=tr("Calendar board"), description="\n".join(board_status_lines(board, tr)), colour=COLOUR
+        )
+        await send(interaction, embeds=[embed], ephemeral=True)
+
+    @board_group.command(name=_T("off"), description=described(N_("Stop the board and delete its message.")))
+    @app_commands.check(require_moderator)
+    async def board_off(self, interaction: discord.Interaction) -> None:
+        tr, _ = language(interaction)
+        assert interaction.guild_id is not None
+        keeper = self.bot.board_keeper
+        assert keeper is not None, "the board keeper is made in setup_hook"
+        old = await within_deadline(interaction, keeper.turn_off(interaction.guild_id), ephemeral=True)
+        text = (
+            tr("The calendar board is off and its message deleted. /calendar board setup posts it again.")
+            if old is not None
+            else tr("There was no calendar board here.")
+        )
+        await send(interaction, content=text, ephemeral=True)
