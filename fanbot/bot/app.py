@@ -35,6 +35,7 @@ from discord.ext import commands, tasks
 
 from fanbot.answers.context import Asker, Lookups
 from fanbot.answers.nextrace import next_race
+from fanbot.bot.board_keeper import BoardKeeper
 from fanbot.bot.replies import NO_MENTIONS
 from fanbot.bot.translator import PoTranslator
 from fanbot.bot.tree import FanTree
@@ -119,6 +120,8 @@ class FanBot(commands.Bot):
         self._store: Store | None = None
         self._lookups: Lookups | None = None
         self.dispatcher: Dispatcher | None = None
+        # Keeps each guild's /calendar board message up to date (made in setup_hook).
+        self.board_keeper: BoardKeeper | None = None
 
     @property
     def store(self) -> Store:
@@ -136,12 +139,14 @@ class FanBot(commands.Bot):
         self._store = await Store.open(self.database, seed=shipped_catalog())
         self._lookups = Lookups(self._store)
         await self.tree.set_translator(PoTranslator())
+        from fanbot.bot.cogs.events_mirror import EventsMirrorCog
         from fanbot.bot.cogs.fan import FanCog
         from fanbot.bot.cogs.moderation.calendar import CalendarCog
         from fanbot.bot.cogs.moderation.events import EventsCog
         from fanbot.bot.cogs.moderation.lineups import LineupsCog
         from fanbot.bot.cogs.moderation.settings import SettingsCog
         from fanbot.bot.cogs.reminders import RemindersCog
+        from fanbot.bot.cogs.weekend_threads import WeekendThreadsCog
         from fanbot.bot.courier import DiscordCourier
         from fanbot.bot.rest_budget import RestBudget
         from fanbot.bot.views.remind_me import RemindMeButton
@@ -155,6 +160,8 @@ class FanBot(commands.Bot):
         await self.add_cog(LineupsCog(self))
         await self.add_cog(CalendarCog(self))
         await self.add_cog(SettingsCog(self))
+        await self.add_cog(EventsMirrorCog(self))  # the Events tab mirror, with its sync loop
+        await self.add_cog(WeekendThreadsCog(self))  # archives race weekends' threads
         self.add_dynamic_items(RemindMeButton)
         # Commands are the bot's, not a shard's: one process syncs them, the one holding
         # shard 0 (always there, as it sends the DMs).
@@ -168,6 +175,7 @@ class FanBot(commands.Bot):
             shards=self.reminder_shards(),
             lease=timedelta(seconds=self.settings.reminder_lease_seconds),
         )
+        self.board_keeper = BoardKeeper(self, shards=self.reminder_shards())
         # Sending needs only REST, but the guild's language comes from the gateway's cache.
         self.loop.create_task(self._start_reminders())
         if self.watch_other_writers:
@@ -180,11 +188,15 @@ class FanBot(commands.Bot):
         tells at once): look again now, as after a write of this process."""
         if self.dispatcher is not None:
             self.dispatcher.wake()
+        if self.board_keeper is not None:
+            self.board_keeper.wake()
 
     async def _start_reminders(self) -> None:
         await self.wait_until_ready()
         if self.dispatcher is not None:
             self.dispatcher.start()
+        if self.board_keeper is not None:
+            self.board_keeper.start()
 
     async def on_ready(self) -> None:
         # What is loaded by the first ready (the guild cache, the store) lives as long as
@@ -207,6 +219,10 @@ class FanBot(commands.Bot):
 
         if self.dispatcher is not None:
             self.dispatcher.wake()
+        # The Events tab mirror (``EventsMirrorCog``) follows the change.
+        self.dispatch("calendar_changed", guild_id)
+        if self.board_keeper is not None:
+            self.board_keeper.wake(guild_id)
         # Corrections go the way the reminders went: through the dispatcher's courier.
         # Before setup_hook made one, a new courier does as well (it holds only the bot).
         courier = self.dispatcher.courier if self.dispatcher is not None else DiscordCourier(self)
@@ -241,6 +257,8 @@ class FanBot(commands.Bot):
         changed = self._seen_data_version is not None and data_version != self._seen_data_version
         if changed and self.dispatcher is not None:
             self.dispatcher.wake()
+        if changed and self.board_keeper is not None:
+            self.board_keeper.wake()
         self._seen_data_version = data_version
 
     async def close(self) -> None:
@@ -248,6 +266,8 @@ class FanBot(commands.Bot):
         self.update_presence.cancel()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
+        if self.board_keeper is not None:
+            await self.board_keeper.stop()
         await super().close()
         if self._store is not None:
             await self._store.close()

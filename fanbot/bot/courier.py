@@ -14,6 +14,7 @@ import discord
 
 from fanbot.bot.embeds.correction import correction_text
 from fanbot.bot.embeds.reminder import carries_marker, delivery_marker, reminder_message
+from fanbot.bot.weekend_threads import WeekendThreads
 from fanbot.domain.reminders import Target
 from fanbot.i18n import pick_locale, translator
 from fanbot.reminders.corrections import Correction
@@ -48,6 +49,8 @@ def role_only(role_id: int | None) -> discord.AllowedMentions:
 class DiscordCourier:
     def __init__(self, bot: FanBot) -> None:
         self.bot = bot
+        # A guild that chose threads: each race weekend's reminders in a thread of their own.
+        self.threads = WeekendThreads(bot)
 
     async def _locale(self, target: Target, fan_locale: str | None) -> str:
         if target.kind == "user":
@@ -73,16 +76,24 @@ class DiscordCourier:
             tr=tr,
             marker=delivery_marker(notice.nonce),
         )
-        role_id = notice.setup.role_id if notice.target.kind == "guild" and notice.setup else None
+        role_id = notice.mention_role_id if notice.target.kind == "guild" else None
         if role_id:
             content = f"<@&{role_id}> {content}"
         mentions = role_only(role_id)
         try:
-            channel = await self._channel(notice)
-            # discord.py sends a nonce with enforce_nonce: Discord drops a repeat for a few minutes.
-            message = await channel.send(
-                content=content[:2000], embed=embed, nonce=notice.nonce, allowed_mentions=mentions
-            )
+            if self.threads.wanted(notice):
+                posted = await self.threads.post(
+                    notice, content=content[:2000], embed=embed, mentions=mentions
+                )
+                if not isinstance(posted, discord.Message):
+                    return posted
+                message = posted
+            else:
+                channel = await self._channel(notice)
+                # discord.py sends a nonce with enforce_nonce: Discord drops a repeat for a few minutes.
+                message = await channel.send(
+                    content=content[:2000], embed=embed, nonce=notice.nonce, allowed_mentions=mentions
+                )
         except discord.Forbidden as exc:
             if notice.target.kind == "user" and exc.code != CANNOT_MESSAGE_USER:
                 return Refused(f"403 {exc.code}: {exc.text}")
@@ -109,14 +120,22 @@ class DiscordCourier:
         marker = delivery_marker(notice.nonce)
         me = self.bot.user.id if self.bot.user is not None else None
         try:
-            channel = await self._channel(notice)
+            channel: discord.abc.Messageable
+            if self.threads.wanted(notice):
+                # The weekend's thread (or the channel, before it has one).
+                where = await self.threads.history_channel(notice)
+                if where is None:
+                    return None
+                channel = where
+            else:
+                channel = await self._channel(notice)
             seen = 0
             async for message in channel.history(limit=HISTORY_LIMIT, after=since):
                 seen += 1
                 if (me is None or message.author.id == me) and carries_marker(message.embeds, marker):
                     return Delivered(message.channel.id, message.id, posted_at=message.created_at)
-            if not seen and notice.setup is not None and notice.target.kind == "guild":
-                return await self._hidden_history(notice.setup.channel_id, since)
+            if not seen and isinstance(channel, discord.PartialMessageable) and notice.target.kind == "guild":
+                return await self._hidden_history(channel.id, since)
         except discord.HTTPException as exc:
             return HistoryUnreadable(f"{exc.status} (code {exc.code}): {exc.text}"[:300])
         except discord.RateLimited as exc:

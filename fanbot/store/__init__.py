@@ -18,6 +18,7 @@ from fanbot.store.editing import DuplicateKey, EditRefused, EventWrite, NotOwned
 from fanbot.store.facade import Store
 from fanbot.store.importer import CatalogSource, ImportSummary
 from fanbot.store.reads import CalendarRow, Scope
+from fanbot.store.series_roles import SeriesRole
 
 __all__ = [
     "AuditEntry",
@@ -31,6 +32,7 @@ __all__ = [
     "ImportSummary",
     "NotOwned",
     "Scope",
+    "SeriesRole",
     "StaleVersion",
     "Store",
     "StoreBusy",

@@ -21,15 +21,19 @@ from typing import Any
 from fanbot.domain.catalog import Catalog
 from fanbot.domain.model import Circuit, Entry, Event, Result, Series
 from fanbot.store.backend import Database
+from fanbot.store.boards import Boards
 from fanbot.store.editing import Editing
 from fanbot.store.identify import IDENTIFY_SPACING, IdentifyTurn, IdentifyTurns
 from fanbot.store.importer import CatalogImporter, CatalogSource, ImportSummary
+from fanbot.store.mirror import EventsMirror
 from fanbot.store.postgres import PostgresDatabase, is_postgres_url
 from fanbot.store.reads import CalendarReads, CalendarRow, Scope
 from fanbot.store.reminders import Reminders
 from fanbot.store.schema import NAME_COUNTER_VERSION, SEED_VERSION, migrate
+from fanbot.store.series_roles import SeriesRoles
 from fanbot.store.settings import GuildSettings
 from fanbot.store.sqlite import SqliteDatabase
+from fanbot.store.weekend_threads import WeekendThreads
 from fanbot.store.write_watch import OtherWrite
 
 # How long ``watch_writes`` waits for its connection to listen before returning.
@@ -50,6 +54,13 @@ class Store:
         self.reminders = Reminders(database, self.settings)
         self.editing = Editing(database, self.importer)
         self.identify_turns = IdentifyTurns(database)
+        # Each guild's calendar board message (``/calendar board``).
+        self.boards = Boards(database)
+        # Which Discord scheduled event mirrors which race (``/events mirror``).
+        self.mirror = EventsMirror(database)
+        # Which thread holds each race weekend's reminders (``threads:true`` setups).
+        self.weekend_threads = WeekendThreads(database)
+        self.series_roles = SeriesRoles(database)
 
     @classmethod
     async def open(

@@ -133,6 +133,8 @@ class FakeChannel:
     recipient: FakeUser | None = None
     overwrites: dict[int, Overwrite] = field(default_factory=dict)
     last_message_id: int | None = None
+    #: A forum's tags (``{id, name, moderated, emoji_id, emoji_name}``; thread_routes.py).
+    available_tags: list[JSON] = field(default_factory=list)
 
     @property
     def mention(self) -> str:
@@ -181,7 +183,7 @@ class FakeChannel:
             data["user_limit"] = 0
             data["rtc_region"] = None
         if self.type == FORUM:
-            data["available_tags"] = []
+            data["available_tags"] = [dict(tag) for tag in self.available_tags]
         return data
 
 

@@ -1,5 +1,6 @@
 """/reminders (a guild's reminder channel) and /remindme (a fan's DMs); the "Remind me"
-button on /nextrace and /race does what /remindme add does (``views.remind_me``).
+button on /nextrace and /race does what /remindme add does (``views.remind_me``);
+/reminders roles sets up pings by series (its menu and roles: ``views.series_roles``).
 
 Handlers parse options, call one answer function and render; the dispatcher
 (fanbot.reminders) does the sending.
@@ -22,10 +23,25 @@ from fanbot.bot.context import asker, interaction_translator
 from fanbot.bot.courier import role_only
 from fanbot.bot.embeds.pages import COLOUR, CONTENT_LIMIT, clip
 from fanbot.bot.embeds.reminder import broken_text, describe_setup, upcoming_lines
+from fanbot.bot.installs import everywhere_contexts, everywhere_installs, server_contexts, server_installs
 from fanbot.bot.options import LEADS, Leads, Name, ShortText
 from fanbot.bot.permissions import is_moderator, require_moderator
 from fanbot.bot.replies import NO_MENTIONS, send
 from fanbot.bot.views.remind_me import remind_me
+from fanbot.bot.views.series_roles import (
+    MENU_OPTIONS_LIMIT,
+    ROLE_DELETED,
+    SeriesMenu,
+    can_ping,
+    forget_deleted_roles,
+    guild_language,
+    manage_roles_problem,
+    prepare_roles,
+    role_refusal,
+    series_menu,
+    series_role_lines,
+)
+from fanbot.bot.weekend_threads import forum_problem, threads_line, threads_note
 from fanbot.domain.model import SessionKind
 from fanbot.domain.reminders import ReminderSetup
 from fanbot.i18n import N_, Translate
@@ -46,14 +62,30 @@ class RemindersCog(commands.Cog):
         description=_T(N_("Race reminders in a channel of this server (moderators).")),
         guild_only=True,
         default_permissions=discord.Permissions(manage_events=True),
+        allowed_installs=server_installs(),
+        allowed_contexts=server_contexts(),
     )
+    # A fan's own reminders: wherever the fan is, installed by a server or by the fan.
     remindme = app_commands.Group(
         name=_T("remindme"),
         description=_T(N_("Reminders for you, by direct message.")),
+        allowed_installs=everywhere_installs(),
+        allowed_contexts=everywhere_contexts(),
     )
 
     def __init__(self, bot: FanBot) -> None:
         self.bot = bot
+
+    # /reminders roles: pings by series (below, "pings by series").
+    roles = app_commands.Group(
+        name=_T("roles"),
+        description=_T(N_("Roles members pick to be pinged for the series they follow.")),
+        parent=reminders,
+    )
+
+    async def cog_load(self) -> None:
+        # The series menu answers whoever picks in it, after any restart.
+        self.bot.add_dynamic_items(SeriesMenu)
 
     # ------------------------------------------------------------ guild reminders
 
@@ -67,6 +99,7 @@ class RemindersCog(commands.Cog):
         before=_T("before"),
         sessions=_T("sessions"),
         green_flag=_T("green_flag"),
+        threads=_T("threads"),
     )
     @app_commands.describe(
         channel=_T(N_("Where reminders are posted")),
@@ -75,18 +108,20 @@ class RemindersCog(commands.Cog):
         before=_T(LEADS),
         sessions=_T(N_("Which sessions, e.g. qualifying, race (default)")),
         green_flag=_T(N_("Also post when the race starts (default: yes)")),
+        threads=_T(N_("A thread per race weekend for its reminders; a forum: a post each (default: no)")),
     )
     @app_commands.check(require_moderator)
     @app_commands.autocomplete(series=complete.series_list)
     async def setup(
         self,
         interaction: discord.Interaction,
-        channel: discord.TextChannel,
+        channel: discord.TextChannel | discord.ForumChannel,
         role: discord.Role | None = None,
         series: ShortText | None = None,
         before: Leads | None = None,
         sessions: ShortText | None = None,
         green_flag: bool = True,
+        threads: bool = False,
     ) -> None:
         tr = interaction_translator(interaction)
         assert interaction.guild_id is not None
@@ -104,7 +139,7 @@ class RemindersCog(commands.Cog):
         except AnswerError as exc:
             await send(interaction, content=exc.render(tr), ephemeral=True)
             return
-        problem = self._channel_problem(channel, tr)
+        problem = self._channel_problem(channel, tr) or forum_problem(channel, tr)
         if problem is None and role is not None and role.is_default():
             problem = tr("Pinging @everyone is not something I do; pick a role fans can join.")
         if problem:
@@ -121,12 +156,18 @@ class RemindersCog(commands.Cog):
             green_flag=green_flag,
             since=now,
             updated_by=interaction.user.id,
+            # A forum holds posts only: one per weekend.
+            threads=threads or isinstance(channel, discord.ForumChannel),
         )
         await self.bot.store.reminders.save_setup(setup, now=now)
         status = await answers.guild_status(self.bot.store, guild_id=interaction.guild_id, now=now)
         embed = discord.Embed(
-            title=tr("Reminders are on"), description=describe_setup(setup, tr), colour=COLOUR
+            title=tr("Reminders are on"),
+            description=describe_setup(setup, tr) + "\n" + threads_line(setup, tr),
+            colour=COLOUR,
         )
+        if note := threads_note(channel, setup.threads, tr):
+            embed.add_field(name=tr("Threads"), value=note, inline=False)
         self._add_upcoming(embed, status.upcoming, tr)
         if role is not None and not role.mentionable and not self._can_mention_everyone(channel):
             embed.add_field(
@@ -181,12 +222,13 @@ class RemindersCog(commands.Cog):
                 ephemeral=True,
             )
             return
-        description = describe_setup(setup, tr)
+        description = describe_setup(setup, tr) + "\n" + threads_line(setup, tr)
         if setup.broken:
             description = broken_text(setup, tr) + "\n\n" + description
             await self.bot.store.reminders.take_broken_notice(interaction.guild_id)
         embed = discord.Embed(title=tr("Reminders"), description=clip(description, 4096), colour=COLOUR)
         self._add_upcoming(embed, status.upcoming, tr)
+        await self._add_series_roles(embed, interaction.guild_id, tr)
         if status.recent_failures:
             embed.add_field(name=tr("Recent problems"), value=clip("\n".join(status.recent_failures), 1024))
         await send(interaction, embeds=[embed], ephemeral=True)
@@ -242,6 +284,170 @@ class RemindersCog(commands.Cog):
             else tr("Reminders were not on.")
         )
         await send(interaction, content=text, ephemeral=True)
+
+    # ------------------------------------------------------------ pings by series
+
+    @roles.command(
+        name=_T("setup"),
+        description=_T(N_("Post a menu where members pick the series whose reminders ping them.")),
+    )
+    @app_commands.rename(channel=_T("channel"), series=_T("series"))
+    @app_commands.describe(
+        channel=_T(N_("Where to post the menu (default: here)")),
+        series=_T(N_("Only these series, comma-separated (default: those of the reminders)")),
+    )
+    @app_commands.check(require_moderator)
+    @app_commands.autocomplete(series=complete.series_list)
+    async def roles_setup(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        series: ShortText | None = None,
+    ) -> None:
+        tr = interaction_translator(interaction)
+        guild = interaction.guild
+        assert guild is not None
+        store = self.bot.store
+        try:
+            chosen = await answers.read_series(store, series)
+        except AnswerError as exc:
+            await send(interaction, content=exc.render(tr), ephemeral=True)
+            return
+        setup = await store.reminders.setup(guild.id)
+        wanted = chosen or (setup.series if setup is not None and setup.active else ())
+        offered = [s for s in await store.series() if not wanted or s.code in wanted]
+        target = channel or interaction.channel
+        problem = manage_roles_problem(interaction, tr)
+        if problem is None and not isinstance(target, discord.TextChannel):
+            problem = tr("Name a text channel for the menu.")
+        elif problem is None and isinstance(target, discord.TextChannel):
+            problem = self._channel_problem(target, tr)
+        if problem is not None or not isinstance(target, discord.TextChannel):
+            await send(interaction, content=problem, ephemeral=True)
+            return
+        # Creating roles is a request each: answer Discord now.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_tr = await guild_language(store, guild)
+        prepared = await prepare_roles(
+            store,
+            guild,
+            [s.code for s in offered[:MENU_OPTIONS_LIMIT]],
+            tr=guild_tr,
+            mentionable=not can_ping(guild, setup.channel_id if setup is not None else None),
+            by=interaction.user.id,
+            now=self.bot.clock.now(),
+        )
+        if prepared.stopped is not None:
+            text = tr("I could not create the roles: {problem}", problem=tr(prepared.stopped))
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        embed, view = series_menu(offered, prepared.roles, guild_tr)
+        try:
+            await target.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            text = tr(
+                "I could not post the menu in {channel}: {error}.",
+                channel=target.mention,
+                error=f"{exc.status} {exc.text}",
+            )
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        lines = [
+            f"**{code}** → <@&{role_id}>" + (" " + tr("(created)") if code in prepared.created else "")
+            for code, role_id in prepared.roles.items()
+        ]
+        lines += [f"⚠ **{code}**: {tr(problem)}" for code, problem in prepared.problems]
+        if len(offered) > MENU_OPTIONS_LIMIT:
+            lines.append(
+                tr("A menu holds {count} series at most: name fewer with series.", count=MENU_OPTIONS_LIMIT)
+            )
+        lines.append(tr("Each reminder now pings only the role of its series."))
+        if setup is None or not setup.active:
+            lines.append(tr("Reminders are off here. Turn them on with /reminders setup."))
+        summary = discord.Embed(
+            title=tr("Menu posted in {channel}", channel=f"#{target.name}"),
+            description=clip("\n".join(lines), 4096),
+            colour=COLOUR,
+        )
+        await interaction.followup.send(embeds=[summary], ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @roles.command(name=_T("use"), description=_T(N_("Ping an existing role for one series.")))
+    @app_commands.rename(series=_T("series"), role=_T("role"))
+    @app_commands.describe(
+        series=_T(N_("The series, e.g. WEC")),
+        role=_T(N_("The role its reminders ping and its members pick")),
+    )
+    @app_commands.check(require_moderator)
+    @app_commands.autocomplete(series=complete.series)
+    async def roles_use(
+        self, interaction: discord.Interaction, series: ShortText, role: discord.Role
+    ) -> None:
+        tr = interaction_translator(interaction)
+        guild = interaction.guild
+        assert guild is not None
+        try:
+            codes = await answers.read_series(self.bot.store, series)
+        except AnswerError as exc:
+            await send(interaction, content=exc.render(tr), ephemeral=True)
+            return
+        problem = manage_roles_problem(interaction, tr) or role_refusal(interaction, role, tr)
+        if problem is None and len(codes) != 1:
+            problem = tr("Name one series, e.g. WEC.")
+        if problem is not None:
+            await send(interaction, content=problem, ephemeral=True)
+            return
+        [code] = codes
+        await self.bot.store.series_roles.set_role(
+            guild.id, code, role.id, created=False, by=interaction.user.id, now=self.bot.clock.now()
+        )
+        text = tr(
+            "{series} reminders now ping {role}, and members who pick {series} in the menu get it. "
+            "Post the menu with /reminders roles setup.",
+            series=code,
+            role=role.mention,
+        )
+        setup = await self.bot.store.reminders.setup(guild.id)
+        if not role.mentionable and not can_ping(guild, setup.channel_id if setup is not None else None):
+            text += "\n" + tr(
+                "The role is not mentionable and I lack Mention Everyone there: it will not be pinged."
+            )
+        await send(interaction, content=text, ephemeral=True)
+
+    @roles.command(name=_T("off"), description=_T(N_("Stop pinging by series (the roles stay).")))
+    @app_commands.check(require_moderator)
+    async def roles_off(self, interaction: discord.Interaction) -> None:
+        tr = interaction_translator(interaction)
+        assert interaction.guild_id is not None
+        cleared = await self.bot.store.series_roles.clear(interaction.guild_id)
+        text = (
+            tr(
+                "Reminders no longer ping by series: they ping the role of /reminders setup, if any. "
+                "The roles and the menu stay; delete them in Discord if you wish."
+            )
+            if cleared
+            else tr("Pings by series were not on.")
+        )
+        await send(interaction, content=text, ephemeral=True)
+
+    async def _add_series_roles(self, embed: discord.Embed, guild_id: int, tr: Translate) -> None:
+        """/reminders status: each series' role, and what went wrong with it."""
+        lines = series_role_lines(await self.bot.store.series_roles.of_guild(guild_id), tr)
+        if lines:
+            embed.add_field(name=tr("Pings by series"), value=clip("\n".join(lines), 1024), inline=False)
+
+    @commands.Cog.listener()
+    async def on_guild_role_delete(self, role: discord.Role) -> None:
+        """A series role deleted in Discord: cleared, and shown in /reminders status."""
+        lost = await self.bot.store.series_roles.lose_role(
+            role.guild.id, role.id, ROLE_DELETED, now=self.bot.clock.now()
+        )
+        if lost:
+            log.warning("guild %s: the role of %s was deleted", role.guild.id, ", ".join(lost))
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Series roles deleted while fanbot was away: the guilds' roles arrived with them."""
+        await forget_deleted_roles(self.bot.store, self.bot.guilds, now=self.bot.clock.now())
 
     # ------------------------------------------------------------ fans
 
