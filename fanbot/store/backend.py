@@ -24,7 +24,7 @@ A backend's promises, which the parts rely on:
   ``names`` (``name_scope``) in the same transaction, unless ``names`` is "none".
 - While this process has a write open (``writing``), reads see what it has written so
   far: a moderator's preview reads its own rows before rolling them back.
-- ``rows()`` and ``scan()`` are short reads (a few rows by key), made on the event loop
+- ``rows()``, ``scan()`` and ``stream()`` are short reads (a few rows by key), made on the event loop
   when the backend can; ``fetch_all()`` is a long read (the catalog's thousand events),
   kept off the event loop.
 - ``watch_writes`` hears other processes' writes as they commit where the backend can
@@ -34,7 +34,7 @@ A backend's promises, which the parts rely on:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -139,6 +139,12 @@ class Database(Protocol):
 
     def scan(self, sql: str, params: Sequence[Any] = ()) -> AbstractAsyncContextManager[Iterable[Row]]:
         """The rows of a short read, which the caller may stop reading early."""
+        ...
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> AbstractAsyncContextManager[AsyncIterator[Row]]:
+        """The rows of a read the caller may stop early, iterated with ``async for``: where
+        a read is a trip to a server, fetched a batch at a time (``scan`` reads them all
+        before the first, since a plain ``for`` cannot wait for the next batch)."""
         ...
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:

@@ -13,12 +13,20 @@ and text at the boundary, in the store's one form (``2012-10-20T15:30:00Z``).
 
 Every write that changed rows also notifies the other processes as it commits (``NOTIFY
 fanbot_writes``, ``fanbot.store.write_watch``), so that they need not poll to notice it.
+While this process hears them, it keeps the name counters it read (``name_tokens``): a
+lookup's answer then makes no trip to learn that no name changed.
+
+A trip to the server is what a read costs here (about half a millisecond on one machine,
+far more than the query): the pool hands connections back without asyncpg's reset query,
+which would double every read (see ``_keep_session``), and a read the caller may stop
+early (``stream``) fetches its rows a batch at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import re
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -40,7 +48,15 @@ from fanbot.store.backend import (
     Transaction,
     name_scope,
 )
-from fanbot.store.write_watch import CHANNEL, OtherWrite, WriteWatcher, changed_table, payload
+from fanbot.store.write_watch import (
+    CHANNEL,
+    NAME_COUNTER_TABLE,
+    KeptWhileHeard,
+    OtherWrite,
+    WriteWatcher,
+    changed_table,
+    payload,
+)
 
 # The advisory lock every fanbot write takes (pg_advisory_xact_lock): any 64-bit number no
 # other program on the database uses; this one spells "fanbotwr".
@@ -51,6 +67,9 @@ STATEMENT_LOCK_WAIT_MS = 5000
 # Connections: one for the writer, the rest for reads made while it writes.
 POOL_MIN, POOL_MAX = 1, 10
 CONNECT_TIMEOUT_SECONDS = 10.0
+# Rows a ``stream`` fetches per trip: a walk that stops within the first batch (the next
+# ten races, from about 11,000 sessions to come) costs one small fetch.
+STREAM_BATCH_ROWS = 128
 # Not numbered by ``placeholders``: quoted text and identifiers, comments.
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|\?")
 _ROW_COUNT = re.compile(r"^(?:INSERT \d+|UPDATE|DELETE|MERGE) (\d+)$")
@@ -107,6 +126,17 @@ async def _prepare_connection(connection: asyncpg.Connection) -> None:
         "timestamptz", schema="pg_catalog", encoder=instant_in, decoder=instant_out, format="text"
     )
     await connection.set_type_codec("date", schema="pg_catalog", encoder=date_in, decoder=str, format="text")
+
+
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """The pool's reset of a connection handed back: nothing to send.
+
+    asyncpg's own reset (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``)
+    is one more trip to the server on every read. fanbot's connections never change their
+    session: writes take their advisory lock and ``SET LOCAL`` for the transaction only,
+    cursors live inside a transaction, listening has its own connection
+    (``write_watch``). The pool still rolls back a transaction left open before handing
+    a connection back."""
 
 
 def _row_count(status: str) -> int:
@@ -211,6 +241,8 @@ class PostgresDatabase:
         self._commits = 0
         self._committing = False
         self._last_data_version: int | None = None
+        # Name counters read while other processes' writes are heard (``name_tokens``).
+        self._names = KeptWhileHeard()
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
@@ -225,6 +257,7 @@ class PostgresDatabase:
                 max_size=POOL_MAX,
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 init=_prepare_connection,
+                reset=_keep_session,
                 # UTC: timestamptz comes back as "...+00", which instant_out reads.
                 server_settings={"TimeZone": "UTC", "DateStyle": "ISO, YMD", "application_name": "fanbot"},
             )
@@ -250,6 +283,7 @@ class PostgresDatabase:
             return False
         if self._watcher is None:
             self._watcher = WriteWatcher(self._url, self.origin, self.path)
+            self._watcher.add(self._heard_other_write)
         self._watcher.add(callback)
         await self._watcher.wait_listening(wait)
         return True
@@ -258,6 +292,21 @@ class PostgresDatabase:
     def watching_writes(self) -> bool:
         """A listening connection is up: other processes' writes are heard as they commit."""
         return self._watcher is not None and self._watcher.listening
+
+    def _heard_other_write(self, write: OtherWrite) -> None:
+        """Another process committed a write: its name counters may have moved (a write of
+        unknown tables, after the listener came back, may have moved them too)."""
+        if not write.tables or NAME_COUNTER_TABLE in write.tables:
+            self._names.forget()
+
+    @property
+    def name_tokens(self) -> KeptWhileHeard | None:
+        """Name counters read before, kept while they cannot have moved unheard: None (read
+        them from the database) unless other processes' writes are heard right now and this
+        process has no write open (its own write forgets them as it begins and ends)."""
+        if self.writing or not self.watching_writes:
+            return None
+        return self._names
 
     @property
     def writing(self) -> bool:
@@ -287,6 +336,7 @@ class PostgresDatabase:
         except TimeoutError:
             raise StoreBusy(f"the database stayed busy for {wait:g} s") from None
         self.writes_begun += 1
+        self._names.forget()
         transaction = PostgresTransaction(self)
         connection: asyncpg.Connection | None = None
         try:
@@ -310,6 +360,8 @@ class PostgresDatabase:
                 # fresh connections.
                 self._migrated = False
                 await asyncio.shield(self._pool.expire_connections())
+            # Whatever it did to the name counters, committed or not: read them again.
+            self._names.forget()
             self._write_lock.release()
         for listener in self._after_write:
             listener()
@@ -337,15 +389,18 @@ class PostgresDatabase:
         counted = bool(changes) and self.counts_writes
         if counted:
             statements.append("UPDATE store_writes SET value = value + 1")
+        tables = set(transaction.tables)
         if changes and names != "none" and self.counts_names:
             scope = name_scope(names).replace("'", "''")
             statements.append(
-                f"INSERT INTO name_revision (scope, value) VALUES ('{scope}', 1) "
-                "ON CONFLICT (scope) DO UPDATE SET value = name_revision.value + 1"
+                f"INSERT INTO {NAME_COUNTER_TABLE} (scope, value) VALUES ('{scope}', 1) "
+                f"ON CONFLICT (scope) DO UPDATE SET value = {NAME_COUNTER_TABLE}.value + 1"
             )
+            # Named in the notification: the other processes forget the counters they kept.
+            tables.add(NAME_COUNTER_TABLE)
         if changes:
             # The origin is hex and table names are words: nothing to quote.
-            statements.append(f"SELECT pg_notify('{CHANNEL}', '{payload(self.origin, transaction.tables)}')")
+            statements.append(f"SELECT pg_notify('{CHANNEL}', '{payload(self.origin, tables)}')")
         statements.append("COMMIT")
         async with self._writer_lock:
             self._committing = True
@@ -369,8 +424,36 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def scan(self, sql: str, params: Sequence[Any] = ()) -> AsyncIterator[Iterable[Row]]:
-        """The rows of a short read (read whole: a few rows by key, one round trip)."""
+        """The rows of a short read, read whole (one trip): the protocol's ``scan`` is
+        iterated with a plain ``for``, which cannot wait for a next batch. A caller that
+        may stop early and can iterate with ``async for`` takes ``stream``."""
         yield await self.rows(sql, params)
+
+    @asynccontextmanager
+    async def stream(
+        self, sql: str, params: Sequence[Any] = (), *, batch: int = STREAM_BATCH_ROWS
+    ) -> AsyncIterator[AsyncIterator[Row]]:
+        """The rows of a read the caller may stop early, fetched ``batch`` rows at a time
+        through a server-side cursor: a walk that stops within the first batch costs one
+        small fetch, not the whole result.
+
+        The cursor is ``DECLARE``d, not asyncpg's protocol-level one: PostgreSQL plans a
+        declared cursor for its first rows (``cursor_tuple_fraction``), so the walk in
+        horizon order reads the index, where a plain query (or a portal) sorts every row
+        to come first. It lives in a read-only transaction on a connection of the pool,
+        held until the block ends (however it ends: the caller stopped early, raised, or
+        was cancelled), then closed with the transaction and the connection handed back.
+        While this process writes, the rows come whole through the writing connection,
+        which sees the write (as ``rows``)."""
+        if self._writer is not None:
+            yield _each(await self.rows(sql, params))
+            return
+        query = placeholders(sql)
+        # One name per query: asyncpg keeps each FETCH prepared with its cursor's columns.
+        cursor = f"fanbot_walk_{hashlib.blake2s(query.encode(), digest_size=8).hexdigest()}"
+        async with self._pool.acquire() as connection, connection.transaction(readonly=True):
+            await connection.execute(f"DECLARE {cursor} NO SCROLL CURSOR FOR {query}", *params)
+            yield _batches(connection, f"FETCH {batch} FROM {cursor}", batch)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """A long read: asyncpg reads it without holding up the event loop in between."""
@@ -420,6 +503,21 @@ class PostgresDatabase:
         """``EXPLAIN`` lines, for tests that guard the indexes."""
         rows = await self.rows(f"EXPLAIN {sql}", params)
         return [str(r[0]) for r in rows]
+
+
+async def _each(rows: list[Row]) -> AsyncIterator[Row]:
+    for row in rows:
+        yield row
+
+
+async def _batches(connection: asyncpg.Connection, fetch: str, batch: int) -> AsyncIterator[Row]:
+    """A declared cursor's rows, one ``FETCH`` of ``batch`` rows per trip, as they are needed."""
+    while True:
+        rows = await connection.fetch(fetch)
+        for row in rows:
+            yield row
+        if len(rows) < batch:
+            return
 
 
 async def _roll_back_if_open(connection: asyncpg.Connection) -> None:

@@ -85,12 +85,12 @@ class CalendarReads:
         sql, params = self.upcoming_sql(scope, after, series=series)
         first: dict[int, str] = {}  # event -> its earliest sort instant among sessions to come
         stop_after: str | None = None
-        async with self._db.scan(sql, params) as cur:
+        async with self._db.stream(sql, params) as cur:
             # Rows come in horizon order, straight from the index (sorting every session
             # still to come took milliseconds on a large store). A session starts at most
             # SESSION_SPAN before its horizon, so once a horizon lies further than that
             # past the limit-th earliest start seen, no later row can rank: stop there.
-            for row in cur:
+            async for row in cur:
                 if stop_after is not None and row["horizon_at"] > stop_after:
                     break
                 event_id, sort_at = int(row["event_id"]), str(row["sort_at"] or row["horizon_at"])

@@ -254,6 +254,13 @@ class SqliteDatabase:
         finally:
             cursor.close()
 
+    @asynccontextmanager
+    async def stream(self, sql: str, params: Sequence[Any] = ()) -> AsyncIterator[AsyncIterator[Row]]:
+        """``scan``'s rows for ``async for``: a step of SQLite's cursor is microseconds on
+        the event loop, with nothing to wait for."""
+        async with self.scan(sql, params) as rows:
+            yield _each(rows)
+
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """A long read, through the writing connection on aiosqlite's thread (one trip
         there and back, not three: execute, fetch, close)."""
@@ -322,3 +329,8 @@ async def _run(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -
     statement "in progress", and COMMIT then fails)."""
     cursor = await db.execute(sql, params)
     await cursor.close()
+
+
+async def _each(rows: Iterable[Row]) -> AsyncIterator[Row]:
+    for row in rows:
+        yield row

@@ -9,6 +9,9 @@ of its own listening, and opens it again when it drops: a notification sent whil
 was down is lost, so after each reconnection it reports a write of unknown tables, and
 whoever listens looks again at everything.
 
+While it listens, a process may keep what it read of tables that only writes change,
+and forget it when a write to them is heard (``KeptWhileHeard``: the name counters).
+
 SQLite has nothing of the kind: a process there notices others by polling
 (``Store.data_version``).
 """
@@ -33,6 +36,9 @@ CHANNEL = "fanbot_writes"
 # of reminder deliveries (each process sends for its own shards' guilds), and turns to
 # identify. Another process's writes to them wake nobody.
 BOOKKEEPING_TABLES = frozenset({"deliveries", "identify_turns"})
+# The name counters (``GuildSettings.change_token``): every write that moves one names it
+# in its notification, though the statement that moves it is the commit's own.
+NAME_COUNTER_TABLE = "name_revision"
 # How often the listening connection is checked: a connection whose server or network
 # vanished without closing it says nothing until asked.
 CHECK_EVERY_SECONDS = 30.0
@@ -70,6 +76,34 @@ class OtherWrite:
         """Only another process's own bookkeeping (its reminder claims and outcomes, its
         turns to identify): nothing that could bring this process's reminders forward."""
         return bool(self.tables) and self.tables <= BOOKKEEPING_TABLES
+
+
+class KeptWhileHeard:
+    """What a table held when last read whole, kept until a write may have changed it.
+
+    Its owner calls ``forget`` whenever that may be (a write of this process begins or
+    ends; another's is heard; the listener came back after missing some), and offers it
+    only while it hears every other process's write. A table read across a ``forget`` is
+    not kept: ``era`` is taken before the read and given back with the rows."""
+
+    def __init__(self) -> None:
+        # key -> value of every row, or None: nothing kept.
+        self._rows: dict[str, int] | None = None
+        # Moves at each ``forget``.
+        self.era = 0
+
+    def get(self, key: str) -> int | None:
+        """The row's value (0: no such row), or None when nothing is kept."""
+        return None if self._rows is None else self._rows.get(key, 0)
+
+    def keep(self, era: int, rows: dict[str, int]) -> None:
+        """Keep the table's ``rows``, read whole since ``era`` began, unless it ended meanwhile."""
+        if era == self.era:
+            self._rows = rows
+
+    def forget(self) -> None:
+        self._rows = None
+        self.era += 1
 
 
 class WriteWatcher:
