@@ -231,6 +231,11 @@ async def _copy(source: Store, target: Store) -> CopyReport:
                     )
                     raise CopyFailed(f"the row counts differ ({differ}): the copy was rolled back")
                 await _move_identities(writing, target.database.dialect, list(target_tables.values()))
+                if target.database.dialect == "postgresql":
+                    # Fresh statistics for the planner: without them PostgreSQL guesses a
+                    # few rows per table until autovacuum comes by, and sorts whole tables
+                    # where an index walk would stop early (/nextrace: 8.5 ms against 2.6 ms).
+                    await writing.execute("ANALYZE")
     except StoreBusy as exc:
         raise CopyFailed(
             f"{exc}: a bot is still writing to one of the databases; stop it and try again"
