@@ -10,6 +10,17 @@ from bench import report_shards
 from bench.tables import Table, met, num
 
 FINDINGS = Path(__file__).resolve().parent / "findings.md"
+# How the header names a benchmark measured again (``_remeasured``).
+SECTION_NAMES = {
+    "latency": "1. command latency",
+    "inprocess": "1. the answers in-process",
+    "fanout": "3. fan-out",
+    "timeliness": "2. reminder timeliness",
+    "timeliness_below": "2. timeliness below the limit",
+    "rest": "4. scale at rest",
+    "fanout_shards": "5. fan-out across shard processes",
+    "rest_shards": "6. start-up and memory across shard processes",
+}
 # Figures of earlier sessions kept beside this run's (each section says when and how).
 EARLIER = Path(__file__).resolve().parent / "earlier-runs.md"
 PING = "bare /ping"
@@ -228,7 +239,18 @@ def _machine(f: Figures) -> list[str]:
         f"| discord.py | {m['discord.py']} ({libraries}) |",
         *([f"| PostgreSQL | {server} (local server, same machine) |"] if server else []),
         f"| whole run | {f.get('wall_seconds', 0) / 60:.1f} min |",
+        *(_remeasured(again) for again in f.get("remeasured", [])),
     ]
+
+
+def _remeasured(again: Figures) -> str:
+    """A header row for benchmarks measured again after the whole run (``run.merged``)."""
+    names = ", ".join(SECTION_NAMES.get(key, key) for key in again["sections"])
+    source = f", {again['source']}" if again.get("source") else ""
+    return (
+        f"| re-measured: {names} | {again['date']}{source}, "
+        f"{again['wall_seconds'] / 60:.1f} min: `{again['command']}` |"
+    )
 
 
 def _latency(f: Figures, before: Figures | None) -> list[str]:
