@@ -153,6 +153,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "postgres: runs on a throwaway PostgreSQL database (-m 'not postgres' leaves them out)"
     )
+    config.addinivalue_line(
+        "markers",
+        "alone: several bot processes on the real clock with deadlines of seconds; .ci/run runs "
+        "these after the others, not beside them",
+    )
 
 
 @pytest.fixture

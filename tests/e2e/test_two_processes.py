@@ -27,7 +27,8 @@ from fanbot.store import Store
 from testing.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser, shard_of
 from testing.fanbot_process import TOKEN, kill_fanbot, start_fanbot
 
-pytestmark = pytest.mark.postgres
+# Alone: 2 processes x 1,000 guilds on the real clock need the machine's two cores.
+pytestmark = [pytest.mark.postgres, pytest.mark.alone]
 
 GUILDS = 1000
 SHARDS = 4
