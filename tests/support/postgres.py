@@ -6,6 +6,8 @@ ever touch databases they made themselves, named ``fanbot_test_<random>``. Makin
 costs tens of milliseconds, so each test gets a database of its own (a clean schema with
 nothing to reset); a database seeded once per run with the shipped catalog serves as
 the template of the seeded ones, which spares importing the catalog test after test.
+Making, copying and dropping them is :mod:`testing.postgres`, shared with the bench; what
+is the tests' own is here: the server variable, the prefix and giving up through pytest.
 
 Without a server the PostgreSQL tests are skipped with a one-line reason, except in CI
 (``CI`` set, as ``.ci/run`` does), where they fail: CI must never pass by skipping them.
@@ -14,21 +16,38 @@ Without a server the PostgreSQL tests are skipped with a one-line reason, except
 from __future__ import annotations
 
 import os
-import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import NoReturn
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
+from testing.postgres import (
+    CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_SERVER,
+    EMPTY_TEMPLATE,
+    ThrowawayDatabases,
+    connect,
+    database_name,
+    database_url,
+    where,
+)
+
+__all__ = [
+    "CONNECT_TIMEOUT_SECONDS",
+    "DEFAULT_SERVER",
+    "NAME_PREFIX",
+    "SERVER_ENV",
+    "PostgresServer",
+    "database_name",
+    "database_url",
+    "in_ci",
+    "where",
+]
+
 SERVER_ENV = "FANBOT_TEST_POSTGRES"
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 NAME_PREFIX = "fanbot_test_"
-# Long enough for a server that is up, short enough that a missing one costs little.
-CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 def in_ci() -> bool:
@@ -36,30 +55,15 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() not in ("", "0", "false")
 
 
-def database_url(server: str, name: str) -> str:
-    """The URL of database ``name`` on the server of ``server`` (same user, host, options)."""
-    parts = urlsplit(server)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def database_name(url: str) -> str:
-    """The database a URL names."""
-    return urlsplit(url).path.lstrip("/")
-
-
-def where(url: str) -> str:
-    """host:port of a URL, for messages (never its user or password)."""
-    parts = urlsplit(url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
-
-
 @dataclass
 class PostgresServer:
     """The server the tests make their databases on, through its maintenance database."""
 
     url: str
-    # Databases made and not yet dropped (templates live for the whole run).
-    made: set[str] = field(default_factory=set)
+    databases: ThrowawayDatabases = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.databases = ThrowawayDatabases(self.url, NAME_PREFIX, owner="these tests")
 
     @classmethod
     def from_environment(cls) -> PostgresServer:
@@ -68,7 +72,7 @@ class PostgresServer:
     async def unreachable(self) -> str | None:
         """None when the server answers; otherwise why not, in a few words."""
         try:
-            connection = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT_SECONDS)
+            connection = await connect(self.url)
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
             return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         await connection.close()
@@ -86,40 +90,18 @@ class PostgresServer:
             "the PostgreSQL tests are skipped"
         )
 
-    async def create(self, *, template: str = "template0") -> str:
-        """A new empty database (or a copy of ``template``); its URL."""
-        name = f"{NAME_PREFIX}{secrets.token_hex(6)}"
-        connection = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT_SECONDS)
-        try:
-            # Names are ours (a fixed prefix and hex digits), so quoting them is enough.
-            await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        finally:
-            await connection.close()
-        self.made.add(name)
-        return database_url(self.url, name)
+    async def create(self, *, template: str = EMPTY_TEMPLATE) -> str:
+        """A new empty database (or a copy of ``template``, the name of one made here); its URL."""
+        return await self.databases.create(template=template)
 
     async def drop(self, url: str) -> None:
         """Drop a database this server made, ending any session still connected to it."""
-        name = database_name(url)
-        if name not in self.made:
-            raise ValueError(f"{name} is not a database these tests made")
-        connection = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT_SECONDS)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-        self.made.discard(name)
+        await self.databases.drop(url)
 
     async def drop_all(self) -> None:
         """Drop every database still standing (the run's templates)."""
-        for name in sorted(self.made):
-            await self.drop(database_url(self.url, name))
+        await self.databases.drop_all()
 
-    @asynccontextmanager
-    async def throwaway(self, *, template: str = "template0") -> AsyncIterator[str]:
+    def throwaway(self, *, template: str = EMPTY_TEMPLATE) -> AbstractAsyncContextManager[str]:
         """A database for one test: its URL while the block runs, dropped after."""
-        url = await self.create(template=template)
-        try:
-            yield url
-        finally:
-            await self.drop(url)
+        return self.databases.throwaway(template=template)
