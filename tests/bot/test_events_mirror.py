@@ -384,3 +384,22 @@ async def test_an_event_someone_deleted_by_hand_is_not_made_again_until_on(tmp_p
 
 async def _has_gone(w: World) -> bool:
     return "gone" in await w.states()
+
+
+async def test_a_race_a_moderator_adds_appears_at_once_not_at_the_next_periodic_sync(tmp_path: Path) -> None:
+    async with running(tmp_path, [A]) as w:
+        await w.slash("events mirror on")
+        await w.until_events(1)
+        local = at_two_pm(w.now + timedelta(days=6)).astimezone(ZONE)
+        await w.confirmed(
+            "event add",
+            name="Mirror Sprint Added (fictional)",
+            series="ALMS",
+            circuit="Sarthe",
+            race=f"{local:%Y-%m-%d %H:%M}",
+        )
+        # Well within the 10 minutes between periodic syncs.
+        await w.until_events(2, "the added race's Discord event")
+        shown = by_name(w.events())
+
+    assert any(name.startswith("Mirror Sprint Added (fictional)") for name in shown)

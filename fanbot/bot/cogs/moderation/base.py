@@ -93,6 +93,11 @@ class ModerationCog(commands.Cog):
             if plan.before is not None and plan.moves_times:
                 before = plan.before
                 then = functools.partial(self._changed, guild_id, before, after)
+            else:
+                # A new event, or one whose times stayed: no reminder to correct, but the
+                # Events tab mirror shows names, places and new races (``event_changed``
+                # says so itself for moved ones).
+                self.bot.dispatch("calendar_changed", guild_id)
             return Outcome(done, embeds, then)
 
         view = ConfirmView(
