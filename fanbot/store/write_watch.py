@@ -34,8 +34,12 @@ log = logging.getLogger(__name__)
 CHANNEL = "fanbot_writes"
 # Tables whose changes only ever matter to the process that made them: claims and outcomes
 # of reminder deliveries (each process sends for its own shards' guilds), and turns to
-# identify. Another process's writes to them wake nobody.
-BOOKKEEPING_TABLES = frozenset({"deliveries", "identify_turns"})
+# identify; and what the process keeping a guild's Discord side records of it (the Events
+# tab mirror, the weekend threads: kept by the process holding the guild's shard). Another
+# process's writes to them wake nobody.
+BOOKKEEPING_TABLES = frozenset(
+    {"deliveries", "identify_turns", "mirror_events", "mirror_setups", "weekend_threads"}
+)
 # The name counters (``GuildSettings.change_token``): every write that moves one names it
 # in its notification, though the statement that moves it is the commit's own.
 NAME_COUNTER_TABLE = "name_revision"
