@@ -39,6 +39,7 @@ from fanbot.domain.boards import BoardStop, CalendarBoard, PinState
 from fanbot.i18n import pick_locale, translator
 from fanbot.reminders.board_planner import Decision, Step, decide, next_boundary, next_look
 from fanbot.reminders.dispatcher import Shards
+from fanbot.reminders.nap import Nap
 from fanbot.render.board import BoardText, board_text
 from fanbot.store import Scope, StoreBusy
 
@@ -112,8 +113,7 @@ class BoardKeeper:
         self._seen: dict[int, _Seen] = {}
         # Guilds whose calendar a moderator of this process just changed.
         self._dirty: set[int] = set()
-        self._woken = False
-        self._sleeper: asyncio.Future[None] | None = None
+        self._nap = Nap()
         self._task: asyncio.Task[None] | None = None
         # One action at a time per board: a moderator's setup and the loop's edit.
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -128,9 +128,7 @@ class BoardKeeper:
             self._dirty.add(guild_id)
         elif _OWN_WRITE.get():
             return
-        self._woken = True
-        if self._sleeper is not None:
-            self._sleeper.cancel()
+        self._nap.wake()
 
     def start(self) -> None:
         if self._task is None:
@@ -148,7 +146,7 @@ class BoardKeeper:
         _OWN_WRITE.set(True)
         while True:
             # Cleared before looking, so a write made while it looks still wakes it.
-            self._woken = False
+            self._nap.woken = False
             try:
                 look_at = await self.run_once()
             except StoreBusy:
@@ -157,23 +155,12 @@ class BoardKeeper:
             except Exception:
                 log.exception("a pass over the calendar boards failed; trying again shortly")
                 look_at = self.bot.clock.now() + timedelta(seconds=30)
-            if self._woken:
+            if self._nap.woken:
                 continue
             wait = self.max_sleep
             if look_at is not None:
                 wait = min(wait, look_at - self.bot.clock.now())
-            await self._nap(max(wait.total_seconds(), 0.001))
-
-    async def _nap(self, seconds: float) -> None:
-        """Sleep that ``wake()`` cuts short (as the reminder dispatcher's: a plain sleep in
-        its own task, so that cancelling it ends the nap while a cancellation of the
-        keeper itself still propagates)."""
-        self._sleeper = asyncio.ensure_future(asyncio.sleep(seconds))
-        try:
-            await asyncio.gather(self._sleeper, return_exceptions=True)
-        finally:
-            self._sleeper.cancel()
-            self._sleeper = None
+            await self._nap.sleep(max(wait.total_seconds(), 0.001))
 
     async def run_once(self) -> datetime | None:
         """Bring every board of this process's guilds up to date; the next instant one

@@ -36,6 +36,7 @@ from fanbot.domain.mirror import MirroredEvent, MirrorSetup, MirrorState
 from fanbot.domain.model import Event
 from fanbot.i18n import pick_locale, translator
 from fanbot.reminders import mirror_plan as plan
+from fanbot.reminders.nap import Nap
 from fanbot.render.mirror import mirror_payload
 from fanbot.store import Scope
 
@@ -105,8 +106,7 @@ class MirrorSync:
         self.every = every
         self._pending: set[int] = set()
         self._everyone = True
-        self._woken = False
-        self._sleeper: asyncio.Future[None] | None = None
+        self._nap = Nap()
         self._task: asyncio.Task[None] | None = None
         # Each pass of the loop that finished, for tests and the log.
         self.passes = 0
@@ -128,15 +128,13 @@ class MirrorSync:
             self._everyone = True
         else:
             self._pending.add(guild_id)
-        self._woken = True
-        if self._sleeper is not None:
-            self._sleeper.cancel()
+        self._nap.wake()
 
     async def _run(self) -> None:
         await self.bot.wait_until_ready()
         while True:
             # Cleared before syncing, so a change made while it syncs wakes it again.
-            self._woken = False
+            self._nap.woken = False
             if self._everyone:
                 self._everyone = False
                 try:
@@ -158,21 +156,10 @@ class MirrorSync:
                         "the events mirror of guild %s could not sync; trying again later", guild_id
                     )
             self.passes += 1
-            if not self._woken:
-                await self._nap(self.every.total_seconds())
-            if not self._woken:
+            if not self._nap.woken:
+                await self._nap.sleep(self.every.total_seconds())
+            if not self._nap.woken:
                 self._everyone = True  # the period is up: every server again
-
-    async def _nap(self, seconds: float) -> None:
-        """A sleep ``calendar_changed`` cuts short (as the reminder dispatcher's: a plain
-        sleep in a future of its own, so that cancelling it ends the nap while a
-        cancellation of the loop itself still propagates)."""
-        self._sleeper = asyncio.ensure_future(asyncio.sleep(seconds))
-        try:
-            await asyncio.gather(self._sleeper, return_exceptions=True)
-        finally:
-            self._sleeper.cancel()
-            self._sleeper = None
 
     # ------------------------------------------------------------ one server
 

@@ -41,6 +41,7 @@ from fanbot.domain.reminders import NOT_POSTED, Claim, DeliveryKey, FanRequest, 
 from fanbot.reminders import planner
 from fanbot.reminders.corrections import Correction
 from fanbot.reminders.mentions import mention_role
+from fanbot.reminders.nap import Nap
 from fanbot.reminders.planner import Wanted
 from fanbot.store import Scope, Store, StoreBusy
 
@@ -199,8 +200,7 @@ class Dispatcher:
         # Who holds a claim: unique per process start, so a restarted process does
         # not mistake its predecessor's claims for its own.
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._woken = False
-        self._sleeper: asyncio.Future[None] | None = None
+        self._nap = Nap()
         self._task: asyncio.Task[None] | None = None
         # Sends in flight, across passes: the loop plans its next pass while the last
         # second of the previous one is still going out, so sending never pauses for it.
@@ -227,10 +227,13 @@ class Dispatcher:
             return
         self._wake_now()
 
+    @property
+    def _woken(self) -> bool:
+        """Whether a wake came since the loop last looked (the tests read it)."""
+        return self._nap.woken
+
     def _wake_now(self) -> None:
-        self._woken = True
-        if self._sleeper is not None:
-            self._sleeper.cancel()
+        self._nap.wake()
 
     def start(self) -> None:
         self._stopping = False
@@ -264,7 +267,7 @@ class Dispatcher:
         _OWN_WRITE.set(True)
         while True:
             # Cleared before looking, so a change made while we look still wakes us.
-            self._woken = False
+            self._nap.woken = False
             try:
                 _, next_pass = await self._pass(drain=False)
             except StoreBusy:
@@ -274,23 +277,12 @@ class Dispatcher:
             except Exception:
                 log.exception("reminder pass failed; trying again shortly")
                 next_pass = self.clock.now() + timedelta(seconds=30)
-            if self._woken or (next_pass is not None and next_pass <= self.clock.now()):
+            if self._nap.woken or (next_pass is not None and next_pass <= self.clock.now()):
                 continue
             wait = self.max_sleep
             if next_pass is not None:
                 wait = min(wait, next_pass - self.clock.now())
-            await self._nap(max(wait.total_seconds(), 0.001))
-
-    async def _nap(self, seconds: float) -> None:
-        """Sleep that ``wake()`` cuts short. A plain sleep in its own task, gathered
-        with return_exceptions so that its cancellation by ``wake()`` ends the nap
-        while a cancellation of the dispatcher itself still propagates."""
-        self._sleeper = asyncio.ensure_future(asyncio.sleep(seconds))
-        try:
-            await asyncio.gather(self._sleeper, return_exceptions=True)
-        finally:
-            self._sleeper.cancel()
-            self._sleeper = None
+            await self._nap.sleep(max(wait.total_seconds(), 0.001))
 
     async def run_once(self, *, drain: bool = True) -> datetime | None:
         """Send what is due, record what was missed; the next instant to look again.
