@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
@@ -41,7 +40,7 @@ from fanbot.reminders.board_planner import Decision, Step, decide, next_boundary
 from fanbot.reminders.dispatcher import Shards
 from fanbot.reminders.nap import Nap
 from fanbot.render.board import BoardText, board_text
-from fanbot.store import Scope, StoreBusy
+from fanbot.store import Scope, StoreBusy, writes_are_bookkeeping
 
 if TYPE_CHECKING:
     from fanbot.bot.app import FanBot
@@ -58,9 +57,6 @@ RETRY_AFTER = timedelta(minutes=1)
 MAX_SLEEP = timedelta(hours=1)
 NO_MENTIONS = discord.AllowedMentions.none()
 UNREACHABLE = (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError)
-
-# Set in the keeper's own task: its writes (a digest recorded) bring nothing new to show.
-_OWN_WRITE: ContextVar[bool] = ContextVar("fanbot_board_keeper_own_write", default=False)
 
 Revision = tuple[int, int]
 
@@ -126,8 +122,6 @@ class BoardKeeper:
         """Look at the boards again now (``guild_id``'s whatever its revision says)."""
         if guild_id is not None:
             self._dirty.add(guild_id)
-        elif _OWN_WRITE.get():
-            return
         self._nap.wake()
 
     def start(self) -> None:
@@ -143,7 +137,8 @@ class BoardKeeper:
             self._task = None
 
     async def _run_forever(self) -> None:
-        _OWN_WRITE.set(True)
+        # Its writes (a digest recorded) bring nothing new to show, to it or any other loop.
+        writes_are_bookkeeping()
         while True:
             # Cleared before looking, so a write made while it looks still wakes it.
             self._nap.woken = False

@@ -38,7 +38,7 @@ from fanbot.i18n import pick_locale, translator
 from fanbot.reminders import mirror_plan as plan
 from fanbot.reminders.nap import Nap
 from fanbot.render.mirror import mirror_payload
-from fanbot.store import Scope
+from fanbot.store import Scope, writes_are_bookkeeping
 
 if TYPE_CHECKING:
     from fanbot.bot.app import FanBot
@@ -131,6 +131,8 @@ class MirrorSync:
         self._nap.wake()
 
     async def _run(self) -> None:
+        # Its records of Discord's events change no calendar: they wake no other loop.
+        writes_are_bookkeeping()
         await self.bot.wait_until_ready()
         while True:
             # Cleared before syncing, so a change made while it syncs wakes it again.

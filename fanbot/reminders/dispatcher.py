@@ -30,7 +30,6 @@ import logging
 import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -43,7 +42,7 @@ from fanbot.reminders.corrections import Correction
 from fanbot.reminders.mentions import mention_role
 from fanbot.reminders.nap import Nap
 from fanbot.reminders.planner import Wanted
-from fanbot.store import Scope, Store, StoreBusy
+from fanbot.store import Scope, Store, StoreBusy, writes_are_bookkeeping
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +71,6 @@ NONCE_WINDOW = timedelta(minutes=1)
 # its message is looked for from this long before the due time, for clocks that differ.
 HISTORY_SLACK = timedelta(minutes=1)
 
-# Set in the dispatcher's own task (and the send tasks it starts): its bookkeeping writes
-# (claims, deliveries closed) bring nothing forward, and a full pass after each of them
-# would take the event loop from the sends still going out.
-_OWN_WRITE: ContextVar[bool] = ContextVar("fanbot_dispatcher_own_write", default=False)
 
 
 @dataclass(frozen=True)
@@ -223,8 +218,6 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Look again now: something that could bring a reminder forward changed."""
-        if _OWN_WRITE.get():
-            return
         self._wake_now()
 
     @property
@@ -264,7 +257,9 @@ class Dispatcher:
             self._renewer = None
 
     async def _run_forever(self) -> None:
-        _OWN_WRITE.set(True)
+        # Its claims and closed deliveries bring nothing forward, and a pass (of this loop or
+        # another) after each of them would take the event loop from the sends going out.
+        writes_are_bookkeeping()
         while True:
             # Cleared before looking, so a change made while we look still wakes us.
             self._nap.woken = False

@@ -12,7 +12,7 @@ applies the numbered migrations of each.
 """
 
 from fanbot.store.audit import AuditEntry
-from fanbot.store.backend import StoreBusy, StoreUnavailable
+from fanbot.store.backend import StoreBusy, StoreUnavailable, writes_are_bookkeeping
 from fanbot.store.copy import CopyFailed, CopyRefused, copy_store, database_location
 from fanbot.store.editing import DuplicateKey, EditRefused, EventWrite, NotOwned, StaleVersion
 from fanbot.store.facade import Store
@@ -39,4 +39,5 @@ __all__ = [
     "StoreUnavailable",
     "copy_store",
     "database_location",
+    "writes_are_bookkeeping",
 ]

@@ -36,10 +36,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from fanbot.store.write_watch import OtherWrite
+
+# Set in a task whose writes change nothing another part of the process shows or plans
+# from (the reminder dispatcher's claims and outcomes, the board keeper's digests, the
+# Events tab mirror's records): this process's write listeners (``Database.on_write``) are
+# not called for them, so no loop wakes for another loop's bookkeeping (a fan-out's 10,000
+# recorded deliveries would each start a pass of every other loop). Tasks started from
+# such a task inherit it.
+BOOKKEEPING_WRITES: ContextVar[bool] = ContextVar("fanbot_bookkeeping_writes", default=False)
+
+
+def writes_are_bookkeeping() -> None:
+    """Mark the writes of the current task (and the tasks it starts) as bookkeeping."""
+    BOOKKEEPING_WRITES.set(True)
+
 
 # How long a write waits for another process's write lock before giving up: short enough
 # for a command to apologise within Discord's 3 seconds. (It waits in ``SqliteDatabase._begin``,
@@ -124,7 +139,8 @@ class Database(Protocol):
         ...
 
     def on_write(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after each committed write of this process."""
+        """Call ``listener`` after each committed write of this process (but not those
+        of a task marked ``writes_are_bookkeeping``)."""
         ...
 
     def write(

@@ -40,6 +40,7 @@ import asyncpg
 from fanbot.config import POSTGRES_URL_SCHEMES
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.store.backend import (
+    BOOKKEEPING_WRITES,
     WRITE_WAIT_SECONDS,
     NameChange,
     Row,
@@ -363,8 +364,9 @@ class PostgresDatabase:
             # Whatever it did to the name counters, committed or not: read them again.
             self._names.forget()
             self._write_lock.release()
-        for listener in self._after_write:
-            listener()
+        if not BOOKKEEPING_WRITES.get():
+            for listener in self._after_write:
+                listener()
 
     async def _begin(self, connection: asyncpg.Connection, wait: float) -> None:
         """BEGIN and the advisory lock of writers, in one round trip; ``lock_timeout``

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import aiosqlite
 
 from fanbot.store.backend import (
+    BOOKKEEPING_WRITES,
     WRITE_WAIT_SECONDS,
     NameChange,
     Row,
@@ -195,8 +196,9 @@ class SqliteDatabase:
                 raise
         finally:
             self._write_lock.release()
-        for listener in self._after_write:
-            listener()
+        if not BOOKKEEPING_WRITES.get():
+            for listener in self._after_write:
+                listener()
 
     async def _roll_back_if_open(self) -> None:
         # Queued behind anything already sent to the connection's thread (a BEGIN whose
