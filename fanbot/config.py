@@ -40,6 +40,16 @@ class Settings:
     # has, and which of them this process runs. None: one process, unsharded, as before.
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
+    # The optional web server (subscription links, /healthz, /metrics): off unless a port is set.
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+    # How members reach it (the links /calendar link gives), e.g. https://fanbot.example.net;
+    # defaults to http://host:port.
+    http_public_url: str | None = None
+    # Feeds a server subscribes to may be on private addresses (tests, private deployments only).
+    feeds_allow_private: bool = False
+    # A published copy of the catalog file to follow (fetched on start and daily).
+    catalog_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -58,7 +68,22 @@ class Settings:
             log_level=(env.get("FANBOT_LOG_LEVEL") or "INFO").upper(),
             reminder_lease_seconds=_seconds(env, "FANBOT_REMINDER_LEASE_SECONDS", 60.0),
             **_shards(env),
+            http_host=(env.get("FANBOT_HTTP_HOST") or "").strip() or "127.0.0.1",
+            http_port=_port(env, "FANBOT_HTTP_PORT"),
+            http_public_url=(env.get("FANBOT_HTTP_PUBLIC_URL") or "").strip().rstrip("/") or None,
+            feeds_allow_private=_flag(env, "FANBOT_FEEDS_ALLOW_PRIVATE"),
+            catalog_url=(env.get("FANBOT_CATALOG_URL") or "").strip() or None,
         )
+
+    @property
+    def http_base_url(self) -> str | None:
+        """Where members' links point: the public URL, else the address the server listens on."""
+        if self.http_port is None:
+            return None
+        if self.http_public_url:
+            return self.http_public_url
+        host = f"[{self.http_host}]" if ":" in self.http_host else self.http_host
+        return f"http://{host}:{self.http_port}"
 
     @property
     def sharded(self) -> bool:
@@ -83,6 +108,24 @@ def _database_url(env: dict[str, str], name: str) -> str | None:
             "postgresql://fanbot@db.example.net:5432/fanbot (for a SQLite file, set FANBOT_DB instead)"
         )
     return raw
+
+
+def _port(env: dict[str, str], name: str) -> int | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and 0 <= int(raw) <= 65535):
+        raise ConfigError(f"{name} must be a TCP port from 0 to 65535 (0: any free port), not {raw!r}")
+    return int(raw)
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
 
 
 def _seconds(env: dict[str, str], name: str, default: float) -> float:

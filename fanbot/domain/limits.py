@@ -81,3 +81,20 @@ KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 MAX_NAME = 120
 MAX_TEXT = 1000
 MAX_EVENT_ALIASES = 30
+
+# Subscribed feeds (/calendar subscribe) and the published catalog (FANBOT_CATALOG_URL):
+# what one fetch may cost the bot, whatever the server at the other end does.
+FEED_TIMEOUT = timedelta(seconds=10)
+FEED_MAX_BYTES = 2_000_000
+FEED_MAX_REDIRECTS = 3
+# A feed with more VEVENTs than this is refused whole (a season is ~100 sessions).
+FEED_MAX_VEVENTS = 2_000
+# How often a subscription is fetched: the moderator's choice (or the feed's own
+# REFRESH-INTERVAL when it asks for less), never more often than the minimum.
+FEED_REFRESH_DEFAULT = timedelta(hours=6)
+FEED_REFRESH_MIN = timedelta(minutes=15)
+FEED_REFRESH_MAX = timedelta(days=7)
+# A subscription failing this long is shown as broken and told once to a moderator.
+FEED_BROKEN_AFTER = timedelta(days=1)
+# The published catalog is fetched on start and then this often.
+CATALOG_SYNC_EVERY = timedelta(days=1)
