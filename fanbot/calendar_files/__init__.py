@@ -14,6 +14,7 @@ docs/calendar-files.md describes both formats for moderators.
 
 from fanbot.calendar_files.build import DERIVED_KEY_PREFIX, derived_event_key
 from fanbot.calendar_files.csv_import import HEADER, HEADER_LINE, parse_events_csv
+from fanbot.calendar_files.feed_ics import FeedRead, KnownEvent, read_feed_ics
 from fanbot.calendar_files.ics_export import events_to_ics, session_uid
 from fanbot.calendar_files.ics_import import parse_events_ics
 from fanbot.calendar_files.known import CircuitInfo, KnownCalendar
@@ -23,10 +24,13 @@ __all__ = [
     "HEADER",
     "HEADER_LINE",
     "CircuitInfo",
+    "FeedRead",
     "KnownCalendar",
+    "KnownEvent",
     "derived_event_key",
     "events_to_ics",
     "parse_events_csv",
     "parse_events_ics",
+    "read_feed_ics",
     "session_uid",
 ]
