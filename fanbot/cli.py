@@ -1,4 +1,4 @@
-"""The terminal adapter: ``fanbot ask | console | import | export | run | db copy``.
+"""The terminal adapter: ``fanbot ask | console | import | export | sync | run | db copy``.
 
 ``ask`` runs the same answer functions as the Discord bot and prints text or
 JSON, so every answer can be checked (and demonstrated) without Discord.
@@ -210,6 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--series", help="only this series (WEC, IMSA, ...)")
     exp.add_argument("-o", "--output", type=Path, help="write to this file (default: standard output)")
     exp.add_argument("--db", type=Path)
+    sync = sub.add_parser(
+        "sync",
+        help="import the published catalog (FANBOT_CATALOG_URL) into the shared catalog, "
+        "as the bot does on start and daily",
+    )
+    sync.add_argument("--url", help="the catalog file's URL (default: FANBOT_CATALOG_URL)")
+    sync.add_argument("--dry-run", action="store_true", help="print what would change, and write nothing")
+    sync.add_argument("--db", type=Path)
     run = sub.add_parser("run", help="start the Discord bot (DISCORD_TOKEN in the environment or .env)")
     run.add_argument("--db", type=Path)
     db = sub.add_parser("db", help="the bot's database: fanbot db copy --from FILE --to postgresql://...")
@@ -438,6 +446,33 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _sync(args: argparse.Namespace, settings: Settings) -> int:
+    """``fanbot sync``: the published catalog into the shared catalog, once
+    (``fanbot.feeds.catalog_sync``); a failure is listed on standard error, exit 1."""
+    from fanbot.feeds.catalog_sync import CatalogSyncError, sync_catalog
+    from fanbot.feeds.fetch import FeedFetcher
+
+    url = (args.url or "").strip() or settings.catalog_url
+    if not url:
+        raise CliFailure(
+            "sync: say which catalog to follow: set FANBOT_CATALOG_URL (or give --url), e.g. "
+            "the raw address of data/catalog.json on the project's main branch",
+            EXIT_USAGE,
+        )
+    store = await open_store(settings, args.db)
+    try:
+        async with FeedFetcher(allow_private=settings.feeds_allow_private) as fetcher:
+            outcome = await sync_catalog(store, fetcher, url, now=SystemClock().now(), dry_run=args.dry_run)
+    except CatalogSyncError as exc:
+        print(exc.render(translator("en")), file=sys.stderr)
+        # An address that is not one (FANBOT_CATALOG_URL, --url) is the caller's to fix.
+        return EXIT_USAGE if exc.kind == "fetch:url" else 1
+    finally:
+        await store.close()
+    print(outcome.describe())
+    return 0
+
+
 async def _db_copy(args: argparse.Namespace) -> int:
     """``fanbot db copy``: the whole store into an empty database (``fanbot.store.copy``),
     then the rows counted on both sides, table by table."""
@@ -503,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return _fail(str(exc), EXIT_USAGE, as_json)
     logging.basicConfig(
-        level=logging.WARNING if args.action in {"ask", "console", "export"} else settings.log_level,
+        level=logging.WARNING if args.action in {"ask", "console", "export", "sync"} else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
@@ -518,6 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export(args, settings))
         if args.action == "db":
             return asyncio.run(_db_copy(args))
+        if args.action == "sync":
+            return asyncio.run(_sync(args, settings))
         return _run(args, settings)
     except CliFailure as exc:
         return _fail(exc.render(tr), exc.code, as_json)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from fanbot.domain.limits import (
 from fanbot.domain.localtime import (
     LocalTimeError,
     is_known_zone,
+    parse_instant,
 )
 from fanbot.domain.model import EventStatus, SessionKind
 from fanbot.i18n import N_
@@ -147,7 +149,7 @@ def parse_catalog(raw: Any, source: str = "catalog") -> Catalog:
                 N_('format: must be "{format}", found {found}'), format=FORMAT, found=repr(raw.get("format"))
             )
         )
-    catalog = Catalog()
+    catalog = Catalog(published=_published(raw.get("published"), problems))
     checker = FieldChecker(problems)
     # Indexes are the file's own (events[7] is the eighth event written), whatever was
     # refused before it. A series or circuit the file writes but that has a problem of its
@@ -188,6 +190,37 @@ def parse_catalog(raw: Any, source: str = "catalog") -> Catalog:
     if problems:
         raise CatalogError(source, problems)
     return catalog
+
+
+def _published(value: Any, problems: list[str]) -> datetime | None:
+    """The file's optional "published" stamp: an ISO 8601 instant with Z (or an offset),
+    kept to the second in UTC; None when the file has none."""
+    if value is None:
+        return None
+    if isinstance(value, str) and "T" in value:
+        try:
+            return parse_instant(value).replace(microsecond=0)
+        except LocalTimeError:
+            pass
+    problems.append(
+        Problem(
+            N_('published: must be when the file was published, in UTC like "{example}" (found {found})'),
+            example=PUBLISHED_EXAMPLE,
+            found=_shown(value),
+        )
+    )
+    return None
+
+
+PUBLISHED_EXAMPLE = "2026-12-07T00:00:00Z"
+
+
+def _shown(value: Any) -> str:
+    """A short ``repr`` of a value a file gave, for a problem (never a whole nested list)."""
+    if isinstance(value, str | int | float | bool):
+        text = repr(value)
+        return text if len(text) <= 60 else text[:59] + "…"
+    return "[…]" if isinstance(value, list) else "{…}" if isinstance(value, dict) else repr(value)
 
 
 @dataclass(frozen=True)

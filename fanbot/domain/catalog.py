@@ -8,7 +8,7 @@ imports one. The JSON format itself lives in ``fanbot.calendar_files.catalog``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 
 from fanbot.domain.localtime import LocalTimeError, local_to_utc, to_iso_utc
 from fanbot.domain.session_time import first_instant_of_day
@@ -150,6 +150,9 @@ class Catalog:
     series: list[SeriesRecord] = field(default_factory=list)
     circuits: list[CircuitRecord] = field(default_factory=list)
     events: list[EventRecord] = field(default_factory=list)
+    # When a published catalog file was made (its top-level "published", UTC): a copy
+    # older than the one loaded is not imported over it (``fanbot sync``).
+    published: datetime | None = None
 
 
 def session_timing(

@@ -16,13 +16,14 @@ from fanbot.store.backend import StoreBusy, StoreUnavailable, writes_are_bookkee
 from fanbot.store.copy import CopyFailed, CopyRefused, copy_store, database_location
 from fanbot.store.editing import DuplicateKey, EditRefused, EventWrite, NotOwned, StaleVersion
 from fanbot.store.facade import Store
-from fanbot.store.importer import CatalogSource, ImportSummary
+from fanbot.store.importer import CatalogFetch, CatalogSource, ImportSummary, PublishedCatalogState
 from fanbot.store.reads import CalendarRow, Scope
 from fanbot.store.series_roles import SeriesRole
 
 __all__ = [
     "AuditEntry",
     "CalendarRow",
+    "CatalogFetch",
     "CatalogSource",
     "CopyFailed",
     "CopyRefused",
@@ -31,6 +32,7 @@ __all__ = [
     "EventWrite",
     "ImportSummary",
     "NotOwned",
+    "PublishedCatalogState",
     "Scope",
     "SeriesRole",
     "StaleVersion",

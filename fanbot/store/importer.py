@@ -13,9 +13,11 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from fanbot.domain.catalog import Catalog, CatalogError, EventRecord
+from fanbot.domain.localtime import from_iso_utc, to_iso_utc
 from fanbot.store.backend import Database, Transaction
 from fanbot.store.reads import CalendarReads
 from fanbot.store.rows import insert_entry, put_sessions
@@ -28,6 +30,9 @@ class ImportSummary:
     new: dict[str, int] = field(default_factory=lambda: {"series": 0, "circuits": 0, "events": 0})
     changed: dict[str, int] = field(default_factory=lambda: {"series": 0, "circuits": 0, "events": 0})
     unchanged: dict[str, int] = field(default_factory=lambda: {"series": 0, "circuits": 0, "events": 0})
+    # The names of the events counted in new["events"] and changed["events"], in the file's order.
+    new_events: list[str] = field(default_factory=list)
+    changed_events: list[str] = field(default_factory=list)
 
     @property
     def changed_anything(self) -> bool:
@@ -41,6 +46,35 @@ class ImportSummary:
                 f"{self.unchanged[kind]} unchanged"
             )
         return "; ".join(parts)
+
+
+# store_meta's rows about the published catalog (``fanbot sync``, FANBOT_CATALOG_URL): the
+# "published" stamp of the shared catalog last loaded, and what the last sync fetched
+# (its validators for the next conditional GET, and its digest).
+PUBLISHED_KEY = "catalog_published"
+ETAG_KEY = "catalog_etag"
+LAST_MODIFIED_KEY = "catalog_last_modified"
+SHA256_KEY = "catalog_sha256"
+
+
+@dataclass(frozen=True)
+class CatalogFetch:
+    """What a sync fetched, kept with the catalog it loaded: the validators the next
+    fetch sends back (``If-None-Match``, ``If-Modified-Since``) and the file's digest."""
+
+    etag: str | None
+    last_modified: str | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PublishedCatalogState:
+    """The shared catalog's stamp and the last sync's fetch (all None before any)."""
+
+    published: datetime | None
+    etag: str | None
+    last_modified: str | None
+    sha256: str | None
 
 
 class _RolledBack(Exception):
@@ -84,10 +118,23 @@ class CatalogImporter:
                 return
         elif not empty:
             return
-        summary = await self.import_catalog(seed.parse(data))
-        log.info(
-            "%s %s from %s: %s", "seeded" if empty else "updated", self._db.path, seed, summary.describe()
-        )
+        catalog = seed.parse(data)
+        loaded = (await self.published_state()).published if track and not empty else None
+        if loaded is not None and (catalog.published is None or catalog.published < loaded):
+            # A published catalog newer than the shipped one was loaded (``fanbot sync``):
+            # a restart must not put the older one back over it.
+            log.info(
+                "kept the catalog of %s (published %s): %s is older (%s)",
+                self._db.path,
+                to_iso_utc(loaded),
+                seed,
+                to_iso_utc(catalog.published) if catalog.published else "no published stamp",
+            )
+        else:
+            summary = await self._import(catalog, None, dry_run=False, record=track, fetched=None)
+            log.info(
+                "%s %s from %s: %s", "seeded" if empty else "updated", self._db.path, seed, summary.describe()
+            )
         if track:
             async with self._db.write(names="none") as tx:
                 await tx.execute(
@@ -101,21 +148,89 @@ class CatalogImporter:
         return not rows or rows[0][0] == 0
 
     async def import_catalog(
-        self, catalog: Catalog, guild_id: int | None = None, *, dry_run: bool = False
+        self,
+        catalog: Catalog,
+        guild_id: int | None = None,
+        *,
+        dry_run: bool = False,
+        fetched: CatalogFetch | None = None,
     ) -> ImportSummary:
         """Load a checked catalog in one transaction; a second run changes nothing.
 
         ``dry_run`` imports inside the transaction, counts what would change and
         rolls it all back: the summary a moderator confirms before the real run.
+
+        The shared catalog's import (``guild_id`` None) records the file's ``published``
+        stamp in the same transaction, and ``fetched``, what ``fanbot sync`` fetched it
+        as; a catalog loaded otherwise (``fanbot import``, the shipped file) forgets the
+        last sync's fetch, so that the next sync reads the published file whole again.
         """
+        return await self._import(catalog, guild_id, dry_run=dry_run, record=True, fetched=fetched)
+
+    async def _import(
+        self,
+        catalog: Catalog,
+        guild_id: int | None,
+        *,
+        dry_run: bool,
+        record: bool,
+        fetched: CatalogFetch | None,
+    ) -> ImportSummary:
+        """``record``: write store_meta's rows (a schema before it has none)."""
         try:
             async with self._db.write(names="catalog" if guild_id is None else guild_id) as tx:
                 summary = await self.import_into(tx, catalog, guild_id)
+                if guild_id is None and record:
+                    await self._record(tx, catalog.published, fetched)
                 if dry_run:
                     raise _RolledBack(summary)
         except _RolledBack as rolled_back:
             return rolled_back.summary
         return summary
+
+    async def published_state(self) -> PublishedCatalogState:
+        """The loaded catalog's ``published`` stamp and what the last sync fetched."""
+        rows = await self._db.rows(
+            "SELECT key, value FROM store_meta WHERE key IN (?, ?, ?, ?)",
+            (PUBLISHED_KEY, ETAG_KEY, LAST_MODIFIED_KEY, SHA256_KEY),
+        )
+        meta = {str(r["key"]): str(r["value"]) for r in rows}
+        stamp = meta.get(PUBLISHED_KEY)
+        return PublishedCatalogState(
+            from_iso_utc(stamp) if stamp else None,
+            meta.get(ETAG_KEY),
+            meta.get(LAST_MODIFIED_KEY),
+            meta.get(SHA256_KEY),
+        )
+
+    async def remember_fetch(self, fetched: CatalogFetch) -> None:
+        """Keep a sync's validators when the file it fetched was the one already loaded
+        (a server that sends no 304 still saves the import next time)."""
+        async with self._db.write(names="none") as tx:
+            await self._put_fetch(tx, fetched)
+
+    async def _record(
+        self, tx: Transaction, published: datetime | None, fetched: CatalogFetch | None
+    ) -> None:
+        if published is not None:
+            await _put_meta(tx, PUBLISHED_KEY, to_iso_utc(published))
+        if fetched is None:
+            await tx.execute(
+                "DELETE FROM store_meta WHERE key IN (?, ?, ?)", (ETAG_KEY, LAST_MODIFIED_KEY, SHA256_KEY)
+            )
+        else:
+            await self._put_fetch(tx, fetched)
+
+    async def _put_fetch(self, tx: Transaction, fetched: CatalogFetch) -> None:
+        for key, value in (
+            (ETAG_KEY, fetched.etag),
+            (LAST_MODIFIED_KEY, fetched.last_modified),
+            (SHA256_KEY, fetched.sha256),
+        ):
+            if value is None:
+                await tx.execute("DELETE FROM store_meta WHERE key = ?", (key,))
+            else:
+                await _put_meta(tx, key, value)
 
     async def import_into(self, tx: Transaction, catalog: Catalog, guild_id: int | None) -> ImportSummary:
         """The import itself, inside a write transaction the caller holds."""
@@ -253,6 +368,7 @@ class CatalogImporter:
                 [*values.values(), event_id],
             )
             summary.changed["events"] += 1
+            summary.changed_events.append(e.name)
         else:
             columns = list(values)
             rowid = await tx.insert(
@@ -262,6 +378,7 @@ class CatalogImporter:
             assert rowid is not None
             event_id = rowid
             summary.new["events"] += 1
+            summary.new_events.append(e.name)
         await self.replace_event_details(tx, event_id, e)
 
     async def replace_event_details(self, tx: Transaction, event_id: int, e: EventRecord) -> None:
@@ -308,6 +425,16 @@ class CatalogImporter:
             )
         ]
         return (sessions, entries, results)
+
+
+async def _put_meta(tx: Transaction, key: str, value: str) -> None:
+    """Set one store_meta row; a value it already has is not written again (a write
+    that changes no row moves no name revision)."""
+    await tx.execute(
+        "INSERT INTO store_meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE store_meta.value <> excluded.value",
+        (key, value),
+    )
 
 
 def _record_snapshot(e: EventRecord) -> tuple[Any, ...]:
