@@ -255,9 +255,16 @@ class Lookups:
         guild_id = scope.guild_id
 
         async def own_events() -> NameIndex[object]:
-            return _event_index(await self.store.own_events(guild_id))
+            own = await self.store.own_events(guild_id)
+            index = _event_index(own)
+            # The catalog races the guild's own events stand in for (``Event.replaces_event_id``).
+            index.hidden = frozenset(e.replaces_event_id for e in own if e.replaces_event_id)
+            return index
 
-        return self._layered(catalog, await self._index("events", guild_id, token, own_events))
+        own = await self._index("events", guild_id, token, own_events)
+        if not own.candidates:
+            return catalog
+        return LayeredIndex(catalog, own, own.hidden)
 
     async def series(self, scope: Scope) -> NameIndex[object]:
         # Series are shared by every guild: one index for all.

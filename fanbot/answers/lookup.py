@@ -171,6 +171,10 @@ class NameIndex(Generic[T]):
     Without ``groups`` every candidate is a thing of its own.
     """
 
+    # Values this index stands in for in another one (``LayeredIndex``): a guild's own
+    # index holds the ids of the catalog races its events replace.
+    hidden: frozenset[object] = frozenset()
+
     def __init__(
         self,
         candidates: Sequence[Candidate[T]],
@@ -492,10 +496,15 @@ class LayeredIndex(NameIndex[T]):
     its answers) with a small one on top (a guild's own names). It answers as one index
     over both; equal scores are ordered by the two indexes' ``order`` keys."""
 
-    def __init__(self, base: NameIndex[T], extra: NameIndex[T]) -> None:
+    def __init__(
+        self, base: NameIndex[T], extra: NameIndex[T], hidden: frozenset[object] = frozenset()
+    ) -> None:
         # No index of its own: everything is asked of the two layers.
         self.base = base
         self.extra = extra
+        # Values of the base that the extra layer stands in for (a guild's feed event for
+        # the catalog's race): never answered, so the name finds the guild's one alone.
+        self.hidden = hidden
         # Views, not copies: a guild asks over the catalog's thousands of candidates, and
         # joining four lists of them again for each question cost more than the question.
         self.candidates = _Joined(base.candidates, extra.candidates)  # type: ignore[assignment]
@@ -505,12 +514,20 @@ class LayeredIndex(NameIndex[T]):
 
     def _exact_all(self, folded: str, query: str) -> list[int]:
         shift = len(self.base.candidates)
-        return self.base._exact_all(folded, query) + [i + shift for i in self.extra._exact_all(folded, query)]
+        return self._shown(self.base._exact_all(folded, query)) + [
+            i + shift for i in self.extra._exact_all(folded, query)
+        ]
+
+    def _shown(self, found: list[int]) -> list[int]:
+        if not self.hidden:
+            return found
+        return [i for i in found if self.base.candidates[i].value not in self.hidden]
 
     def _ranked(self, folded: str, limit: int) -> list[tuple[int, float]]:
         shift = len(self.base.candidates)
-        merged = self.base._ranked(folded, limit) + [
-            (i + shift, s) for i, s in self.extra._ranked(folded, limit)
-        ]
+        base = self.base._ranked(folded, limit)
+        if self.hidden:
+            base = [(i, s) for i, s in base if self.base.candidates[i].value not in self.hidden]
+        merged = base + [(i + shift, s) for i, s in self.extra._ranked(folded, limit)]
         merged.sort(key=lambda pair: (-pair[1], self.order[pair[0]]))
         return merged[:limit]

@@ -36,9 +36,11 @@ from discord.ext import commands, tasks
 from fanbot.answers.context import Asker, Lookups
 from fanbot.answers.nextrace import next_race
 from fanbot.bot.board_keeper import BoardKeeper
+from fanbot.bot.feed_keeper import FeedKeeper
 from fanbot.bot.replies import NO_MENTIONS
 from fanbot.bot.translator import PoTranslator
 from fanbot.bot.tree import FanTree
+from fanbot.bot.web import WebServer
 from fanbot.calendar_files.catalog import shipped_catalog
 from fanbot.clock import Clock
 from fanbot.config import Settings
@@ -46,7 +48,7 @@ from fanbot.domain.model import Event
 from fanbot.domain.session_time import SessionState
 from fanbot.i18n import translator
 from fanbot.reminders.dispatcher import Dispatcher, Shards
-from fanbot.render.words import countdown, kind_label
+from fanbot.render.words import countdown, session_label
 from fanbot.store import Scope, Store, StoreBusy
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,10 @@ class FanBot(commands.Bot):
         watch_other_writers: bool = False,
         **client_options: Any,
     ) -> None:
+        from fanbot.bot.rest_budget import rate_limit_trace
+
+        # Every 429 Discord answers is counted (fanbot_rate_limited_total on /metrics).
+        client_options.setdefault("http_trace", rate_limit_trace())
         # No privileged intents: slash commands carry everything fanbot needs.
         intents = discord.Intents.none()
         intents.guilds = True
@@ -119,9 +125,15 @@ class FanBot(commands.Bot):
         self._seen_data_version: int | None = None
         self._store: Store | None = None
         self._lookups: Lookups | None = None
+        # The optional web server (calendar links, /healthz, /metrics): FANBOT_HTTP_PORT.
+        self.web: WebServer | None = None
         self.dispatcher: Dispatcher | None = None
         # Keeps each guild's /calendar board message up to date (made in setup_hook).
         self.board_keeper: BoardKeeper | None = None
+        # Fetches the feeds guilds subscribed to (/calendar subscribe), in the process of shard 0.
+        self.feed_keeper: FeedKeeper | None = None
+        # Follows the published catalog (FANBOT_CATALOG_URL), in the process of shard 0.
+        self.catalog_sync: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> Store:
@@ -175,9 +187,25 @@ class FanBot(commands.Bot):
             shards=self.reminder_shards(),
             lease=timedelta(seconds=self.settings.reminder_lease_seconds),
         )
+        if self.settings.http_port is not None:
+            await self._start_web_server()
         self.board_keeper = BoardKeeper(self, shards=self.reminder_shards())
+        self.feed_keeper = FeedKeeper(self, allow_private=self.settings.feeds_allow_private)
         # Sending needs only REST, but the guild's language comes from the gateway's cache.
         self.loop.create_task(self._start_reminders())
+        # The published catalog is the bot's, not a shard's: one process follows it.
+        if self.settings.catalog_url and self.reminder_shards().sends_dms:
+            from fanbot.feeds.catalog_sync import follow_published_catalog
+
+            self.catalog_sync = asyncio.create_task(
+                follow_published_catalog(
+                    self._store,
+                    self.settings.catalog_url,
+                    clock=self.clock,
+                    allow_private=self.settings.feeds_allow_private,
+                ),
+                name="fanbot-catalog-sync",
+            )
         if self.watch_other_writers:
             if await self._store.watch_writes(self._other_process_wrote):
                 self.notice_other_writers.change_interval(seconds=OTHER_WRITERS_SAFETY_NET_SECONDS)
@@ -197,6 +225,10 @@ class FanBot(commands.Bot):
             self.dispatcher.start()
         if self.board_keeper is not None:
             self.board_keeper.start()
+        # Feeds are the bot's, not a shard's: one process fetches them (a moderator's first
+        # fetch of a new subscription runs in whichever process took the command).
+        if self.feed_keeper is not None and self.reminder_shards().sends_dms:
+            self.feed_keeper.start()
 
     async def on_ready(self) -> None:
         # What is loaded by the first ready (the guild cache, the store) lives as long as
@@ -207,6 +239,15 @@ class FanBot(commands.Bot):
         if not gc.get_freeze_count():
             gc.collect()
             gc.freeze()
+
+    def calendar_written(self, guild_id: int) -> None:
+        """Call after a change that moved no session fans were reminded of (a new event):
+        reminders, the Events tab mirror and the board follow."""
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+        self.dispatch("calendar_changed", guild_id)
+        if self.board_keeper is not None:
+            self.board_keeper.wake(guild_id)
 
     async def event_changed(self, guild_id: int, before: Event, after: Event | None) -> None:
         """Call after a moderator moved, postponed, cancelled or removed an event.
@@ -261,13 +302,43 @@ class FanBot(commands.Bot):
             self.board_keeper.wake()
         self._seen_data_version = data_version
 
+    async def _start_web_server(self) -> None:
+        web = WebServer(
+            self,
+            host=self.settings.http_host,
+            port=self.settings.http_port or 0,
+            public_url=self.settings.http_public_url,
+        )
+        try:
+            await web.start()
+        except OSError as exc:
+            # Discord comes first: the bot runs on without links, /healthz and /metrics.
+            log.error(
+                "could not start the web server on %s port %s (%s): running without calendar "
+                "links, /healthz and /metrics",
+                self.settings.http_host,
+                self.settings.http_port,
+                exc,
+            )
+            return
+        self.web = web
+
     async def close(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
         self.notice_other_writers.cancel()
         self.update_presence.cancel()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
         if self.board_keeper is not None:
             await self.board_keeper.stop()
+        if self.feed_keeper is not None:
+            await self.feed_keeper.stop()
+        if self.catalog_sync is not None:
+            self.catalog_sync.cancel()
+            await asyncio.gather(self.catalog_sync, return_exceptions=True)
+            self.catalog_sync = None
         await super().close()
         if self._store is not None:
             await self._store.close()
@@ -289,7 +360,7 @@ class FanBot(commands.Bot):
             running = next((s for s in answer.sessions if s.state is SessionState.UNDER_WAY), None)
             first = next((s for s in answer.to_come if s.start), None)
             if running is not None:
-                when = tr("{session} under way", session=kind_label(running.session.kind, tr))
+                when = tr("{session} under way", session=session_label(running.session, tr))
             else:
                 when = countdown(answer.now, first.start, tr) if first and first.start else "date TBA"
             text = f"{answer.event.name[:80]} · {when}"

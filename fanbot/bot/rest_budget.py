@@ -7,9 +7,13 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import discord
+
+from fanbot.metrics import RATE_LIMITED
 
 # Discord's global limit: 50 requests per second per bot (interaction responses and
 # follow-ups are outside it; they do not go through discord.py's HTTPClient.request).
@@ -82,3 +86,19 @@ class RestBudget:
                 self.release()
 
         http.request = request  # type: ignore[method-assign]
+
+
+def rate_limit_trace() -> aiohttp.TraceConfig:
+    """A trace for discord.py's HTTP session (``Client(http_trace=...)``) that counts every
+    429 Discord answers, REST, interaction callbacks and webhooks alike (discord.py waits
+    and retries them by itself, saying so only in its log)."""
+
+    async def on_request_end(
+        session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        if params.response.status == 429:
+            RATE_LIMITED.inc()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_request_end)
+    return trace

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, vText
+from icalendar import Calendar, vDuration, vText
 from icalendar import Event as VEvent
 
 from fanbot.calendar_files._ics import (
@@ -56,8 +56,18 @@ def session_label(session: Session) -> str:
     return SESSION_KIND[session.kind] + (f" {repeat[1]}" if repeat else "")
 
 
+# How often a calendar app that subscribed to the file should fetch it again
+# (REFRESH-INTERVAL, RFC 7986; X-PUBLISHED-TTL for Outlook and older Apple clients).
+REFRESH_EVERY = timedelta(hours=6)
+
+
 def events_to_ics(
-    events: Sequence[Event], *, calendar_name: str, guild_id: int | None, stamp: datetime
+    events: Sequence[Event],
+    *,
+    calendar_name: str,
+    guild_id: int | None,
+    stamp: datetime,
+    refresh: timedelta | None = REFRESH_EVERY,
 ) -> bytes:
     """The .ics file for ``events`` as seen from ``guild_id`` (None: the shared catalog).
 
@@ -65,7 +75,9 @@ def events_to_ics(
     the arguments, so the same events give the same bytes. Sessions with no
     date at all are left out (a calendar entry needs a day). Raises
     ``ValueError`` for another guild's event or a session without its key,
-    which would leak data or give unstable UIDs.
+    which would leak data or give unstable UIDs. ``refresh`` tells a calendar app that
+    subscribed to the file (``/calendar link``) how often to fetch it again; a file
+    imported once ignores it, so /calendar export and the link give the same bytes.
     """
     if stamp.tzinfo is None or stamp.utcoffset() is None:
         raise ValueError("events_to_ics needs an aware stamp (for example datetime.now(UTC))")
@@ -78,6 +90,9 @@ def events_to_ics(
     calendar.add("NAME", calendar_name)
     # Older clients (Google, Apple, Outlook) read the calendar's name from here.
     calendar.add("X-WR-CALNAME", vText(calendar_name))
+    if refresh is not None:
+        calendar.add("REFRESH-INTERVAL", vDuration(refresh), parameters={"VALUE": "DURATION"})
+        calendar.add("X-PUBLISHED-TTL", vDuration(refresh))
     for event in events:
         if event.guild_id is not None and event.guild_id != guild_id:
             raise ValueError(f"event {event.key!r} belongs to another guild and cannot be exported here")

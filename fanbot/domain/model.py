@@ -119,6 +119,9 @@ class Event:
     # Other names fans know the race by, in any language ("24 Heures du Mans", "Rolex 24"):
     # the name lookup answers to them, with or without the season.
     aliases: tuple[str, ...] = ()
+    # A guild's event that stands in for a catalog race (a subscribed feed's weekend):
+    # the catalog event's id, hidden from that guild.
+    replaces_event_id: int | None = None
 
     @property
     def race(self) -> Session | None:

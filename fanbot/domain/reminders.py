@@ -76,6 +76,9 @@ class SessionSlot:
     series: str
     kind: SessionKind
     start: datetime
+    # Guilds whose own event stands in for this catalog event (a subscribed feed's
+    # weekend): they are reminded of their own sessions instead.
+    replaced_in: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,12 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 from fanbot.clock import Clock
 from fanbot.domain.model import Event, Session
 from fanbot.domain.reminders import NOT_POSTED, Claim, DeliveryKey, FanRequest, ReminderSetup, Target
+from fanbot.metrics import PENDING_REMINDERS, REMINDERS
 from fanbot.reminders import planner
 from fanbot.reminders.corrections import Correction
 from fanbot.reminders.mentions import mention_role
@@ -299,6 +300,7 @@ class Dispatcher:
         setups = [s for s in await rem.active_setups() if self.shards.owns_guild(s.guild_id)]
         fans = await rem.fan_requests() if self.shards.sends_dms else []
         if not setups and not fans:
+            PENDING_REMINDERS.set(0)
             return None, None
         longest = timedelta(
             minutes=max([*(max(s.leads, default=0) for s in setups), *(max(f.leads) for f in fans), 0])
@@ -307,6 +309,7 @@ class Dispatcher:
         slots = await rem.sessions_starting(now - planner.MISSED_LOOKBACK, window_end)
         wanted = planner.wanted_reminders(setups, fans, slots)
         if not wanted:
+            PENDING_REMINDERS.set(0)
             # Nothing owed in this window: look again when the next session could matter.
             later = await rem.first_start_after(window_end)
             if later is None:
@@ -314,21 +317,26 @@ class Dispatcher:
             return max(now, later - longest), max(now, later - longest) - ahead
         deliveries = await rem.deliveries_for({w.key.session_id for w in wanted})
         plan = planner.plan(wanted, deliveries, now, ahead=ahead, in_flight=self._in_flight)
+        # Owed within the window and not yet written down as sent, missed or failed.
+        closed = {d.key for d in deliveries if d.state != "claimed"}
+        PENDING_REMINDERS.set(sum(1 for w in wanted if w.key not in closed and w.useful_until > now))
         if plan.missed:
             written = await rem.record(
                 [(w.key, w.due, w.nonce) for w in plan.missed], "missed", now=now, error="came due while down"
             )
+            REMINDERS.labels(result="missed").inc(written)
             if written:
                 log.warning("recorded %d reminder(s) as missed (their sessions had started)", written)
         if plan.superseded:
-            await rem.record(
+            superseded = await rem.record(
                 [(w.key, w.due, w.nonce) for w in plan.superseded],
                 "missed",
                 now=now,
                 error="superseded by a reminder closer to the start",
             )
+            REMINDERS.labels(result="missed").inc(superseded)
         if plan.abandoned:
-            await rem.abandon([w.key for w in plan.abandoned], now=now)
+            REMINDERS.labels(result="missed").inc(await rem.abandon([w.key for w in plan.abandoned], now=now))
         todo = plan.send + plan.retake
         if todo:
             await self._deliver_all(todo, setups, fans, drain=drain)
@@ -466,7 +474,7 @@ class Dispatcher:
         event = events[cache_key]
         session = next((s for s in event.sessions if s.id == claim.key.session_id), None) if event else None
         if event is None or session is None:
-            await rem.finish(
+            await self._finish(
                 claim.delivery_id,
                 "failed",
                 owner=self.owner,
@@ -485,7 +493,9 @@ class Dispatcher:
             )
             return False
         if now >= wanted.useful_until:
-            await rem.finish(claim.delivery_id, "missed", owner=self.owner, now=now, error="too late to send")
+            await self._finish(
+                claim.delivery_id, "missed", owner=self.owner, now=now, error="too late to send"
+            )
             return False
         late = planner.is_late(wanted, now)
         notice = Notice(
@@ -508,7 +518,7 @@ class Dispatcher:
                     claim.delivery_id,
                     earlier.message_id,
                 )
-                await rem.finish(
+                await self._finish(
                     claim.delivery_id,
                     "sent",
                     owner=self.owner,
@@ -524,7 +534,7 @@ class Dispatcher:
         self._leases.pop(claim.delivery_id, None)
         now = self.clock.now()
         if isinstance(outcome, Delivered):
-            await rem.finish(
+            await self._finish(
                 claim.delivery_id,
                 "sent",
                 owner=self.owner,
@@ -535,7 +545,7 @@ class Dispatcher:
             )
             self.sent += 1
         elif isinstance(outcome, TargetGone):
-            await rem.finish(claim.delivery_id, "failed", owner=self.owner, now=now, error=outcome.reason)
+            await self._finish(claim.delivery_id, "failed", owner=self.owner, now=now, error=outcome.reason)
             if target.kind == "guild":
                 log.warning(
                     "guild %s: reminder channel unusable (%s); setup marked broken", target.id, outcome.reason
@@ -546,12 +556,12 @@ class Dispatcher:
                 await rem.close_dms(target.id, now=now)
         elif isinstance(outcome, Refused):
             log.error("reminder %s refused by Discord: %s", claim.delivery_id, outcome.reason)
-            await rem.finish(claim.delivery_id, "failed", owner=self.owner, now=now, error=outcome.reason)
+            await self._finish(claim.delivery_id, "failed", owner=self.owner, now=now, error=outcome.reason)
         else:
             backoff = max(outcome.retry_after or 0.0, min(2.0**claim.attempts, 60.0))
             retry_at = now + timedelta(seconds=backoff)
             if claim.attempts >= MAX_ATTEMPTS or retry_at >= wanted.useful_until:
-                await rem.finish(
+                await self._finish(
                     claim.delivery_id,
                     "failed",
                     owner=self.owner,
@@ -565,6 +575,15 @@ class Dispatcher:
                 await rem.retry_later(claim.delivery_id, owner=self.owner, until=retry_at, error=error)
                 return True
         return False
+
+    async def _finish(
+        self, delivery_id: int, state: Literal["sent", "missed", "failed"], **details: Any
+    ) -> None:
+        """Close a claim (``Reminders.finish``) and count what became of the reminder
+        (``fanbot_reminders_total``: a sent one is counted as late when it was)."""
+        written = await self.store.reminders.finish(delivery_id, state, **details)
+        if written or state == "sent":  # sent is sent, even if the claim was lost meanwhile
+            REMINDERS.labels(result="late" if state == "sent" and details.get("late") else state).inc()
 
     @staticmethod
     def _nonce_may_be_forgotten(claim: Claim, now: datetime) -> bool:

@@ -129,6 +129,8 @@ class Wanted:
 def setup_applies(setup: ReminderSetup, slot: SessionSlot) -> bool:
     if slot.event_guild_id is not None and slot.event_guild_id != setup.guild_id:
         return False
+    if setup.guild_id in slot.replaced_in:
+        return False
     return not setup.series or slot.series in setup.series
 
 

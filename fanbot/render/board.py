@@ -26,7 +26,7 @@ from fanbot.domain.session_time import SessionState
 from fanbot.i18n import Translate
 from fanbot.render.lines import when_words
 from fanbot.render.states import status_note
-from fanbot.render.words import kind_label
+from fanbot.render.words import session_label
 
 # Discord's limit on an embed's description, and its title's.
 DESCRIPTION_LIMIT = 4096
@@ -55,7 +55,7 @@ def session_line(status: SessionStatus, tr: Translate, locale: str, stamp: Stamp
     """One session: "**Race** — <t:…:f> (<t:…:R>)" to come, its state once under way,
     crossed out once over."""
     session, state = status.session, status.state
-    kind = kind_label(session.kind, tr)
+    kind = session_label(session, tr)
     to_come = state is SessionState.TO_COME
 
     def timed(start: datetime) -> str:

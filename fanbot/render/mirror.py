@@ -15,7 +15,7 @@ from fanbot.domain.session_time import length_of
 from fanbot.i18n import Translate, country_name
 from fanbot.reminders.mirror_plan import MirrorPayload, Race, marker
 from fanbot.render.lines import when_words
-from fanbot.render.words import duration_words, kind_label, labelled, length_words
+from fanbot.render.words import duration_words, labelled, length_words, session_label
 
 # Discord's limits on a scheduled event.
 NAME_LIMIT = 100
@@ -63,7 +63,7 @@ def location(race: Race, tr: Translate) -> str:
 
 def _session_line(session: Session, tr: Translate) -> str:
     when = when_words(session.start, session.local_date, tr, tr.locale, timed=stamp)
-    return labelled(kind_label(session.kind, tr), when, tr)
+    return labelled(session_label(session, tr), when, tr)
 
 
 def description(race: Race, tr: Translate) -> str:

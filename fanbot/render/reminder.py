@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fanbot.domain.model import Event, Session
 from fanbot.i18n import Translate
-from fanbot.render.words import duration_words, kind_label
+from fanbot.render.words import duration_words, session_label
 
 
 def lead_words(minutes: int, tr: Translate) -> str:
@@ -15,7 +15,7 @@ def lead_words(minutes: int, tr: Translate) -> str:
 
 def reminder_headline(event: Event, session: Session, lead_minutes: int, tr: Translate) -> str:
     """ "6 Hours of Spa: Race starts in 1 hour", or the green flag when ``lead_minutes`` is 0."""
-    kind = kind_label(session.kind, tr)
+    kind = session_label(session, tr)
     name = event.display_name
     if lead_minutes == 0:
         return tr("Green flag! {event}: the {kind} has started", event=name, kind=kind.lower())

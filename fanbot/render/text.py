@@ -20,10 +20,10 @@ from fanbot.render.words import (
     appearance_line,
     countdown,
     edition_words,
-    kind_label,
     labelled,
     length_words,
     place,
+    session_label,
 )
 
 # How a session's line starts, by where it stands.
@@ -59,7 +59,7 @@ def session_line(session: Session, event: Event, style: TextStyle, state: Sessio
         return text
 
     when = when_words(session.start, session.local_date, tr, style.locale, timed=shown, state=state)
-    return labelled(kind_label(session.kind, tr), when, tr)
+    return labelled(session_label(session, tr), when, tr)
 
 
 def status_line(status: SessionStatus, event: Event, style: TextStyle, now: datetime) -> str:

@@ -9,13 +9,35 @@ from datetime import datetime
 from babel import Locale as BabelLocale
 
 from fanbot.answers.people import Appearance
+from fanbot.calendar_files.build import slug
 from fanbot.domain.labels import SESSION_KIND
-from fanbot.domain.model import Circuit, Entry, SessionKind
+from fanbot.domain.model import Circuit, Entry, Session, SessionKind
 from fanbot.i18n import DEFAULT, Translate, country_name, normalize_locale
 
 
 def kind_label(kind: SessionKind, tr: Translate) -> str:
     return tr(SESSION_KIND[kind])
+
+
+def session_label(session: Session, tr: Translate) -> str:
+    """A session as fans tell it from the weekend's others: "Race", "Practice 2",
+    "Qualifying · Hypercar" (a feed's class, kept in its notes and its key), "Morning
+    Session" (a session of no kind fanbot knows, by its feed's name). Notes that are
+    remarks (the catalog's "6 hours") never reach the label: only notes its key spells."""
+    kind = kind_label(session.kind, tr)
+    _, _, rest = session.key.partition("-")
+    if not rest:
+        return kind
+    if rest.isdigit():
+        return f"{kind} {rest}"
+    named = slug(session.notes) if session.notes else ""
+    if named and (rest == named or rest.startswith(f"{named}-")):
+        number = rest[len(named) :].strip("-")
+        if session.kind is SessionKind.OTHER:
+            return f"{session.notes} {number}".strip()
+        return f"{kind} {number}".strip() + f" · {session.notes}"
+    number = rest.rpartition("-")[2]
+    return f"{kind} {number}" if number.isdigit() else kind
 
 
 def labelled(label: str, value: str, tr: Translate) -> str:

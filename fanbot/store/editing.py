@@ -11,7 +11,7 @@ commit together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -327,27 +327,44 @@ class Editing(AuditLog):
         """
         try:
             async with self._db.write(names=guild_id) as tx:
-                keys = [e.key for e in catalog.events]
-                before = await self._guild_events(tx, guild_id, keys)
-                if versions is not None:
-                    now_versions = {key: int(snap["version"]) for key, snap in before.items()}
-                    if any(now_versions.get(key) != versions.get(key) for key in keys):
-                        raise StaleVersion(guild_id)
-                summary = await self._importer.import_into(tx, catalog, guild_id)
-                after = await self._guild_events(tx, guild_id, keys)
-                touched = tuple(k for k in keys if after.get(k) != before.get(k))
-                for key in touched:
-                    snap = after[key]
-                    action = "event.import" if key not in before else "event.import-update"
-                    await audit_event_change(
-                        tx, guild_id, by, at, action, int(snap["id"]), before.get(key), snap
-                    )
-                outcome = ImportOutcome(summary, touched)
+                outcome = await self.import_in(tx, guild_id, catalog, by=by, at=at, versions=versions)
                 if dry_run:
                     raise _DryRun(outcome)
         except _DryRun as rolled_back:
             return rolled_back.outcome
         return outcome
+
+    async def import_in(
+        self,
+        tx: Transaction,
+        guild_id: int,
+        catalog: Catalog,
+        *,
+        by: int,
+        at: datetime,
+        versions: dict[str, int] | None,
+        actions: tuple[str, str] = ("event.import", "event.import-update"),
+        after_import: Callable[[Transaction], Awaitable[None]] | None = None,
+    ) -> ImportOutcome:
+        """``import_events`` inside the caller's transaction. ``actions`` name the audit rows
+        of a new and of a changed event; ``after_import`` writes more before they are taken
+        (a subscribed feed marks the events it owns)."""
+        keys = [e.key for e in catalog.events]
+        before = await self._guild_events(tx, guild_id, keys)
+        if versions is not None:
+            now_versions = {key: int(snap["version"]) for key, snap in before.items()}
+            if any(now_versions.get(key) != versions.get(key) for key in keys):
+                raise StaleVersion(guild_id)
+        summary = await self._importer.import_into(tx, catalog, guild_id)
+        if after_import is not None:
+            await after_import(tx)
+        after = await self._guild_events(tx, guild_id, keys)
+        touched = tuple(k for k in keys if after.get(k) != before.get(k))
+        for key in touched:
+            snap = after[key]
+            action = actions[0] if key not in before else actions[1]
+            await audit_event_change(tx, guild_id, by, at, action, int(snap["id"]), before.get(key), snap)
+        return ImportOutcome(summary, touched)
 
     async def versions(self, guild_id: int, keys: Sequence[str]) -> dict[str, int]:
         """Current versions of the guild's events with these keys (absent keys are left out)."""
@@ -410,4 +427,3 @@ class Editing(AuditLog):
             if snap is not None:
                 found[str(r["key"])] = snap
         return found
-

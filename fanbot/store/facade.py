@@ -22,9 +22,17 @@ from fanbot.domain.catalog import Catalog
 from fanbot.domain.model import Circuit, Entry, Event, Result, Series
 from fanbot.store.backend import Database
 from fanbot.store.boards import Boards
+from fanbot.store.calendar_links import CalendarLinks
 from fanbot.store.editing import Editing
+from fanbot.store.feeds import Feeds
 from fanbot.store.identify import IDENTIFY_SPACING, IdentifyTurn, IdentifyTurns
-from fanbot.store.importer import CatalogImporter, CatalogSource, ImportSummary
+from fanbot.store.importer import (
+    CatalogFetch,
+    CatalogImporter,
+    CatalogSource,
+    ImportSummary,
+    PublishedCatalogState,
+)
 from fanbot.store.mirror import EventsMirror
 from fanbot.store.postgres import PostgresDatabase, is_postgres_url
 from fanbot.store.reads import CalendarReads, CalendarRow, Scope
@@ -60,7 +68,10 @@ class Store:
         self.mirror = EventsMirror(database)
         # Which thread holds each race weekend's reminders (``threads:true`` setups).
         self.weekend_threads = WeekendThreads(database)
+        self.feeds = Feeds(database, self.editing)
         self.series_roles = SeriesRoles(database)
+        # Each guild's secret calendar subscription link (``/calendar link``).
+        self.calendar_links = CalendarLinks(database)
 
     @classmethod
     async def open(
@@ -164,14 +175,33 @@ class Store:
     # ------------------------------------------------------------------ import
 
     async def import_catalog(
-        self, catalog: Catalog, guild_id: int | None = None, *, dry_run: bool = False
+        self,
+        catalog: Catalog,
+        guild_id: int | None = None,
+        *,
+        dry_run: bool = False,
+        fetched: CatalogFetch | None = None,
     ) -> ImportSummary:
         """Load a checked catalog in one transaction; a second run changes nothing.
 
         ``dry_run`` imports inside the transaction, counts what would change and
         rolls it all back: the summary a moderator confirms before the real run.
+        The shared catalog's ``published`` stamp is kept (``catalog_published``), with
+        ``fetched``: how ``fanbot sync`` fetched it (see ``CatalogImporter.import_catalog``).
         """
-        return await self.importer.import_catalog(catalog, guild_id, dry_run=dry_run)
+        return await self.importer.import_catalog(catalog, guild_id, dry_run=dry_run, fetched=fetched)
+
+    async def catalog_published(self) -> datetime | None:
+        """The ``published`` stamp of the shared catalog loaded (None: none had one)."""
+        return (await self.importer.published_state()).published
+
+    async def published_catalog_state(self) -> PublishedCatalogState:
+        """The loaded catalog's stamp and what the last ``fanbot sync`` fetched."""
+        return await self.importer.published_state()
+
+    async def remember_catalog_fetch(self, fetched: CatalogFetch) -> None:
+        """Keep a sync's validators and digest when its file was the one already loaded."""
+        await self.importer.remember_fetch(fetched)
 
     # ------------------------------------------------------------------ guild settings
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.mirror import MirroredEvent, MirrorSetup
 from fanbot.store.backend import Database, Row
+from fanbot.store.reads import IN_SCOPE, Scope, scoped
 from fanbot.store.rows import stored_instant
 
 # The sync's writes may wait this long for another process's write lock (it runs in the
@@ -160,9 +161,9 @@ class EventsMirror:
         rows = await self._db.fetch_all(
             "SELECT s.event_id, MIN(s.start_at) AS first_start FROM sessions s "
             "CROSS JOIN events e WHERE e.id = s.event_id AND s.kind = 'race' "
-            "AND s.start_at > ? AND s.start_at <= ? AND (e.guild_id IS NULL OR e.guild_id = ?) "
+            f"AND s.start_at > ? AND s.start_at <= ? AND {IN_SCOPE} "
             "GROUP BY s.event_id ORDER BY first_start, s.event_id",
-            (to_iso_utc(after), to_iso_utc(upto), guild_id),
+            (to_iso_utc(after), to_iso_utc(upto), *scoped(Scope(guild_id))),
         )
         return [int(r["event_id"]) for r in rows]
 

@@ -55,8 +55,26 @@ class Scope:
         return cls(None)
 
 
-# The one place the scope rule is written down.
-IN_SCOPE = "(e.guild_id IS NULL OR e.guild_id = ?)"
+# The one place the scope rule is written down: the catalog and the guild's own events,
+# less the catalog races the guild's own stand in for (a subscribed feed's weekend that
+# is the catalog's race, ``events.replaces_event_id``). Takes the guild twice:
+# ``scoped(scope)``.
+IN_SCOPE = (
+    "(e.guild_id = ? OR (e.guild_id IS NULL AND NOT EXISTS (SELECT 1 FROM events o "
+    "WHERE o.replaces_event_id = e.id AND o.guild_id = ?)))"
+)
+# Rows of a scope that may belong to a replaced catalog event (circuits, drivers).
+SHARED_OR_OWN = "(e.guild_id IS NULL OR e.guild_id = ?)"
+
+
+def scoped(scope: Scope) -> list[Any]:
+    """The parameters of ``IN_SCOPE``."""
+    return [scope.guild_id, scope.guild_id]
+
+
+# The event whose entries and results an event shows: a guild's stand-in for a catalog
+# race keeps the catalog's line-up and results. Takes (event id, guild, event id).
+FACTS_OF = "COALESCE((SELECT x.replaces_event_id FROM events x WHERE x.id = ? AND x.guild_id = ?), ?)"
 
 
 class CalendarReads:
@@ -71,7 +89,7 @@ class CalendarReads:
 
     async def circuits(self, scope: Scope) -> list[Circuit]:
         rows = await self._db.rows(
-            f"SELECT * FROM circuits e WHERE {IN_SCOPE} ORDER BY name", (scope.guild_id,)
+            f"SELECT * FROM circuits e WHERE {SHARED_OR_OWN} ORDER BY name", (scope.guild_id,)
         )
         return [circuit_from_row(r) for r in rows]
 
@@ -114,7 +132,7 @@ class CalendarReads:
             + f"WHERE e.id = s.event_id AND s.horizon_at > ? AND {IN_SCOPE} "
             "AND e.status != 'cancelled' " + ("AND sr.code = ? " if series else "") + "ORDER BY s.horizon_at"
         )
-        params: list[Any] = [to_iso_utc(after), scope.guild_id]
+        params: list[Any] = [to_iso_utc(after), *scoped(scope)]
         if series:
             params.append(series)
         return sql, params
@@ -130,7 +148,7 @@ class CalendarReads:
             "AND e.status != 'cancelled' AND (CAST(? AS TEXT) IS NULL OR sr.code = ?) "
             "ORDER BY s.horizon_at DESC LIMIT 1"
         )
-        rows = await self._db.rows(sql, (to_iso_utc(before), scope.guild_id, series, series))
+        rows = await self._db.rows(sql, (to_iso_utc(before), *scoped(scope), series, series))
         return int(rows[0]["event_id"]) if rows else None
 
     async def circuit_calendar(self, circuit_id: int, guild_id: int | None) -> list[CalendarRow]:
@@ -171,7 +189,7 @@ class CalendarReads:
         marks = ", ".join("?" for _ in wanted)
         events = await self._load_events(
             f"e.id IN ({marks}) AND {IN_SCOPE}",
-            [*wanted, scope.guild_id],
+            [*wanted, *scoped(scope)],
             short=len(wanted) <= SHORT_READ_EVENTS,
         )
         by_id = {e.id: e for e in events}
@@ -195,14 +213,14 @@ class CalendarReads:
             f"{IN_SCOPE} AND (CAST(? AS TEXT) IS NULL OR sr.code = ?) "
             "AND (CAST(? AS BIGINT) IS NULL OR e.season = ?) "
             "AND (CAST(? AS BIGINT) IS NULL OR e.circuit_id = ?)",
-            [scope.guild_id, series, series, season, season, circuit_id, circuit_id],
+            [*scoped(scope), series, series, season, season, circuit_id, circuit_id],
         )
 
     async def seasons(self, scope: Scope, series: str | None = None) -> list[int]:
         rows = await self._db.fetch_all(
             "SELECT DISTINCT e.season FROM events e JOIN series sr ON sr.id = e.series_id "
             f"WHERE {IN_SCOPE} AND (CAST(? AS TEXT) IS NULL OR sr.code = ?) ORDER BY e.season",
-            (scope.guild_id, series, series),
+            (*scoped(scope), series, series),
         )
         return [int(r[0]) for r in rows]
 
@@ -248,8 +266,8 @@ class CalendarReads:
         """The entry list of one event (empty when the scope may not see it)."""
         rows = await self._db.rows(
             "SELECT en.* FROM entries en JOIN events e ON e.id = en.event_id "
-            f"WHERE en.event_id = ? AND {IN_SCOPE} ORDER BY en.position",
-            (event_id, scope.guild_id),
+            f"WHERE en.event_id = {FACTS_OF} AND {SHARED_OR_OWN} ORDER BY en.position",
+            (event_id, scope.guild_id, event_id, scope.guild_id),
         )
         drivers = await self.drivers_for([int(r["id"]) for r in rows])
         return [entry_from_row(r, drivers.get(int(r["id"]), ())) for r in rows]
@@ -272,9 +290,9 @@ class CalendarReads:
     async def results(self, scope: Scope, event_id: int) -> list[Result]:
         rows = await self._db.rows(
             "SELECT r.* FROM results r JOIN events e ON e.id = r.event_id "
-            f"WHERE r.event_id = ? AND {IN_SCOPE} ORDER BY r.class = 'Overall' DESC, r.class, "
-            "r.position",
-            (event_id, scope.guild_id),
+            f"WHERE r.event_id = {FACTS_OF} AND {SHARED_OR_OWN} "
+            "ORDER BY r.class = 'Overall' DESC, r.class, r.position",
+            (event_id, scope.guild_id, event_id, scope.guild_id),
         )
         return [
             Result(r["class"], int(r["position"]), r["number"], r["description"], r["source"]) for r in rows
@@ -284,7 +302,7 @@ class CalendarReads:
         rows = await self._db.fetch_all(
             "SELECT DISTINCT d.name FROM drivers d JOIN entry_drivers ed ON ed.driver_id = d.id "
             "JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id "
-            f"WHERE {IN_SCOPE} ORDER BY d.name",
+            f"WHERE {SHARED_OR_OWN} ORDER BY d.name",
             (scope.guild_id,),
         )
         return [str(r[0]) for r in rows]
@@ -315,11 +333,13 @@ class CalendarReads:
     async def entries_of_driver(self, scope: Scope, name: str) -> list[tuple[int, Entry]]:
         """(event id, entry) for every entry the named driver is in, oldest event first."""
         rows = await self._db.fetch_all(
-            "SELECT en.*, en.event_id AS ev FROM entries en "
+            # A replaced catalog race's entry is shown under the guild's stand-in.
+            "SELECT en.*, COALESCE((SELECT o.id FROM events o WHERE o.replaces_event_id = e.id "
+            "AND o.guild_id = ?), en.event_id) AS ev FROM entries en "
             "JOIN entry_drivers ed ON ed.entry_id = en.id JOIN drivers d ON d.id = ed.driver_id "
-            f"JOIN events e ON e.id = en.event_id WHERE d.name = ? AND {IN_SCOPE} "
+            f"JOIN events e ON e.id = en.event_id WHERE d.name = ? AND {SHARED_OR_OWN} "
             "ORDER BY e.season, e.id",
-            (name, scope.guild_id),
+            (scope.guild_id, name, scope.guild_id),
         )
         drivers = await self.drivers_for([int(r["id"]) for r in rows])
         return [(int(r["ev"]), entry_from_row(r, drivers.get(int(r["id"]), ()))) for r in rows]

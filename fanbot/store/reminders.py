@@ -10,6 +10,7 @@ answered. The unique key on deliveries is the "never twice" guarantee.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
@@ -240,7 +241,27 @@ class Reminders:
                     start=stored_instant(r["start_at"]),
                 )
             )
-        return slots
+        return await self._with_stand_ins(slots)
+
+    async def _with_stand_ins(self, slots: list[SessionSlot]) -> list[SessionSlot]:
+        """Mark the catalog's sessions with the guilds whose own event replaces them."""
+        catalog_events = sorted({s.event_id for s in slots if s.event_guild_id is None})
+        if not catalog_events:
+            return slots
+        marks = ", ".join("?" for _ in catalog_events)
+        rows = await self._db.fetch_all(
+            f"SELECT replaces_event_id, guild_id FROM events WHERE replaces_event_id IN ({marks})",
+            catalog_events,
+        )
+        if not rows:
+            return slots
+        guilds: dict[int, set[int]] = {}
+        for r in rows:
+            guilds.setdefault(int(r["replaces_event_id"]), set()).add(int(r["guild_id"]))
+        return [
+            replace(s, replaced_in=frozenset(guilds[s.event_id])) if s.event_id in guilds else s
+            for s in slots
+        ]
 
     async def first_start_after(self, instant: datetime) -> datetime | None:
         """The earliest timed session starting after ``instant`` (an index lookup):

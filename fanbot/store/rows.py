@@ -89,6 +89,7 @@ def event_from_row(r: Row, sessions: tuple[Session, ...], circuits: dict[int, Ci
         notes=r["notes"],
         sessions=sessions,
         aliases=tuple(a for a in (r["aliases"] or "").split("|") if a),
+        replaces_event_id=r["replaces_event_id"],
     )
 
 

@@ -38,7 +38,17 @@ CHANNEL = "fanbot_writes"
 # tab mirror, the weekend threads: kept by the process holding the guild's shard). Another
 # process's writes to them wake nobody.
 BOOKKEEPING_TABLES = frozenset(
-    {"deliveries", "identify_turns", "mirror_events", "mirror_setups", "weekend_threads"}
+    {
+        "deliveries",
+        "identify_turns",
+        "mirror_events",
+        "mirror_setups",
+        "weekend_threads",
+        # A feed's fetch state; the events a feed changes are written with it and do wake.
+        "feed_sources",
+        "feed_subscriptions",
+        "feed_fields",
+    }
 )
 # The name counters (``GuildSettings.change_token``): every write that moves one names it
 # in its notification, though the statement that moves it is the commit's own.

@@ -2,7 +2,8 @@
 
 Discord hides the commands from members without Manage Events (default_permissions),
 but admins can show them to anyone per guild, so the bot checks again on every call.
-The guild's own event below is fictional."""
+/calendar is shown to everyone (members use /calendar link): every other subcommand of it
+checks. The guild's own event below is fictional."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import json
 
 import pytest
 import simcord
+from discord import app_commands
 
 from fanbot.bot.permissions import NotInGuild, require_moderator
 from fanbot.calendar_files.catalog import parse_catalog
 from fanbot.config import catalog_path
 from tests.support.database import dump
-from tests.support.moderation_world import MODERATOR_COMMANDS, SPA_CSV
+from tests.support.moderation_world import CALENDAR_MODERATORS, MODERATOR_COMMANDS, SPA_CSV
 
 REFUSAL = (
     "Only this server's moderators can do this: members with the Manage Events permission or the "
@@ -46,6 +48,8 @@ COMMANDS: list[tuple[str, dict[str, object]]] = [
     ("result remove", {"event": CLUB, "class": "Overall", "position": 1}),
     ("calendar export", {}),
     ("calendar add-circuit", {"name": "Autódromo do Algarve", "timezone": "Europe/Lisbon"}),
+    ("calendar board status", {}),
+    ("calendar board off", {}),
 ]
 
 
@@ -95,6 +99,36 @@ async def test_members_do_not_see_the_moderator_commands(mods):
         assert name not in visible
     with pytest.raises(simcord.SetupError, match="not visible"):
         await mods.member.slash(mods.channel, "event remove", event=CLUB)
+    # /calendar is everyone's, for /calendar link: its other subcommands refuse members.
+    assert "calendar link" in visible
+
+
+async def test_every_calendar_subcommand_but_link_checks_for_a_moderator(mods):
+    from fanbot.bot.cogs.moderation.calendar import CalendarCog
+
+    group = CalendarCog.calendar_group
+    assert group.default_permissions is None
+    checked, open_to_members = set(), set()
+    for command in group.walk_commands():
+        if isinstance(command, app_commands.Command):
+            name = command.qualified_name.removeprefix("calendar ")
+            (checked if require_moderator in command.checks else open_to_members).add(name)
+    assert open_to_members == {"link"}
+    assert checked >= set(CALENDAR_MODERATORS)
+    # And a member is refused each of them when run (the matrix below runs the rest).
+    board = await mods.member.slash(
+        mods.channel, "calendar board setup", channel=mods.channel, series="WEC", count=3
+    )
+    assert board.response.content == REFUSAL
+    assert len(mods.env.errors) == 1
+
+
+async def test_a_member_sees_calendar_and_may_ask_for_its_link(mods):
+    result = await mods.member.slash(mods.channel, "calendar link")
+    assert result.ephemeral
+    assert REFUSAL not in result.response.content
+    # This bot runs no web server (FANBOT_HTTP_PORT unset): it says so instead of a link.
+    assert result.response.content.startswith("This bot does not serve calendar links")
 
 
 @pytest.mark.parametrize("who", ["member", "owner"])

@@ -288,6 +288,9 @@ async def a_new_row_goes_into_each_identity_table(url: str) -> None:
         await reminders.add_fan_request(
             user_id=FAN + 9, event_id=event_id, guild_id=None, leads=[10], locale="en", now=AT
         )
+        await store.feeds.subscribe(
+            GUILD, url="https://feeds.example.test/club.ics", series="CLUB", refresh_minutes=360, by=MOD, at=AT
+        )
         new_event = await store.event(Scope(GUILD), event_id)
         assert new_event is not None
         assert new_event.race is not None
@@ -306,6 +309,7 @@ async def a_new_row_goes_into_each_identity_table(url: str) -> None:
         "entries",
         "events",
         "fan_reminders",
+        "feed_subscriptions",
         "results",
         "series",
         "sessions",
@@ -361,7 +365,8 @@ async def test_counts_that_differ_roll_the_whole_copy_back(source, tmp_path, cap
     target = tmp_path / "odd.sqlite3"
     store = await Store.open(target)
     try:
-        # A target that adds a row of its own to every store_meta row it is given.
+        # A target that adds a row of its own to every store_meta row it is given (the source
+    # has two: the shipped catalog's digest and its "published" stamp).
         async with store.database.write(names="none") as tx:
             await tx.execute(
                 "CREATE TRIGGER doubling AFTER INSERT ON store_meta WHEN NEW.key NOT LIKE '%-again' BEGIN "
@@ -371,7 +376,7 @@ async def test_counts_that_differ_roll_the_whole_copy_back(source, tmp_path, cap
         await store.close()
     empty = await dumped(target)
     assert await fanbot("db", "copy", "--from", str(source), "--to", str(target)) == 1
-    assert "the row counts differ (store_meta 1 → 2): the copy was rolled back" in one_line_error(capsys)
+    assert "the row counts differ (store_meta 2 → 4): the copy was rolled back" in one_line_error(capsys)
     assert await dumped(target) == empty
 
 

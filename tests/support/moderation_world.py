@@ -18,7 +18,11 @@ from fanbot.domain.localtime import parse_instant
 from fanbot.store import Scope, Store
 from tests.support.bot_world import BotWorld
 
-MODERATOR_COMMANDS = ("event", "session", "entry", "result", "calendar")
+# The moderators' commands, hidden from members (default_permissions). /calendar is shown to
+# everyone for /calendar link; its other subcommands are the moderators' (CALENDAR_MODERATORS).
+MODERATOR_COMMANDS = ("event", "session", "entry", "result")
+# Every /calendar subcommand a member may not run (each checks require_moderator).
+CALENDAR_MODERATORS = ("export", "add-circuit", "board setup", "board status", "board off")
 
 # The bot's "now" for these tests: mid-January 2027, before any of the made-up weekends.
 NOW_2027 = "2027-01-15T12:00:00Z"

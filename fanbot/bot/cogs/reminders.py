@@ -231,6 +231,17 @@ class RemindersCog(commands.Cog):
         await self._add_series_roles(embed, interaction.guild_id, tr)
         if status.recent_failures:
             embed.add_field(name=tr("Recent problems"), value=clip("\n".join(status.recent_failures), 1024))
+        # Reminders of a feed's sessions are only as right as the feed: one failing for a
+        # day is said here too (/calendar feeds has the details).
+        failing = [
+            sub for sub in await self.bot.store.feeds.subscriptions(interaction.guild_id) if sub.broken(now)
+        ]
+        if failing:
+            lines = [
+                tr("Failing for more than a day; its last good data is kept: {url}", url=f"<{sub.url}>")
+                for sub in failing
+            ]
+            embed.add_field(name=tr("Calendar feeds"), value=clip("\n".join(lines), 1024))
         await send(interaction, embeds=[embed], ephemeral=True)
 
     @reminders.command(name=_T("test"), description=_T(N_("Post a sample reminder to check permissions.")))

@@ -9,11 +9,11 @@ from discord.utils import format_dt
 
 from fanbot.i18n import Translate
 from fanbot.reminders.corrections import Correction
-from fanbot.render.words import kind_label
+from fanbot.render.words import session_label
 
 
 def correction_text(c: Correction, tr: Translate) -> str:
-    kind = kind_label(c.session.kind, tr)
+    kind = session_label(c.session, tr)
     name = c.event.display_name
     if c.new_start is None:
         return tr(

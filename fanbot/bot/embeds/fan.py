@@ -28,9 +28,9 @@ from fanbot.render.states import row_state, status_note
 from fanbot.render.words import (
     appearance_line,
     edition_words,
-    kind_label,
     length_words,
     place,
+    session_label,
 )
 
 
@@ -44,7 +44,7 @@ def session_text(
         return format_dt(start, "F") + (f" ({format_dt(start, 'R')})" if relative else "")
 
     when = when_words(session.start, session.local_date, tr, locale, timed=timed, state=state)
-    return f"**{kind_label(session.kind, tr)}** — {when}"
+    return f"**{session_label(session, tr)}** — {when}"
 
 
 def status_text(status: SessionStatus, tr: Translate, locale: str) -> str:

@@ -16,7 +16,7 @@ from fanbot.domain.model import Event, Session
 from fanbot.domain.reminders import ReminderSetup
 from fanbot.i18n import Translate
 from fanbot.render.reminder import lead_words, reminder_headline
-from fanbot.render.words import kind_label, length_words
+from fanbot.render.words import kind_label, length_words, session_label
 
 GREEN = discord.Colour.from_rgb(0, 170, 80)
 MARKER_PREFIX = "ref "
@@ -71,7 +71,7 @@ def upcoming_lines(items: list[Upcoming], tr: Translate) -> list[str]:
     """The reminders to come, one a line: when (in the reader's zone), the event, the session."""
     lines = []
     for u in items:
-        what = kind_label(u.session.kind, tr)
+        what = session_label(u.session, tr)
         when = (
             tr("green flag")
             if u.lead_minutes == 0

@@ -1,22 +1,30 @@
-"""/calendar export|add-circuit|board: the server's calendar as an .ics file, circuits of its
-own, and a pinned board of its next events that keeps itself up to date (``board_keeper``)."""
+"""/calendar export|add-circuit|board|link|subscribe|feeds|unsubscribe: the server's calendar as an
+.ics file, feeds it follows (``cogs.moderation.feeds``), circuits of
+its own, a pinned board of its next events that keeps itself up to date (``board_keeper``),
+and a link calendar apps subscribe to (``fanbot.bot.web``).
+
+/calendar is shown to every member, for /calendar link; every other subcommand is the
+moderators' and checks it on each call (``require_moderator``)."""
 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _T
+from discord.ext import commands
 from discord.utils import format_dt
 
 from fanbot.answers import moderation as mod
 from fanbot.answers.errors import AnswerError
 from fanbot.bot.board_keeper import BoardGone
-from fanbot.bot.cogs.moderation.base import MODERATORS, ModerationCog
+from fanbot.bot.cogs.moderation import feeds
+from fanbot.bot.cogs.moderation.base import ModerationCog
 from fanbot.bot.context import language
 from fanbot.bot.embeds.pages import COLOUR
-from fanbot.bot.options import CIRCUIT_NAME, Label, NameList, SeriesCode, Zone, described
+from fanbot.bot.options import CIRCUIT_NAME, Label, NameList, SeriesCode, Url, Zone, described
 from fanbot.bot.permissions import require_moderator
 from fanbot.bot.replies import NO_MENTIONS, send, within_deadline
 from fanbot.domain.boards import (
@@ -97,9 +105,9 @@ def board_status_lines(board: CalendarBoard, tr: Translate) -> list[str]:
 class CalendarCog(ModerationCog):
     calendar_group = app_commands.Group(
         name=_T("calendar"),
-        description=described(N_("Calendar files and circuits for this server (moderators).")),
+        description=described(N_("This server's calendar: links for calendar apps, files and circuits.")),
         guild_only=True,
-        default_permissions=MODERATORS,
+        # No default_permissions: members use /calendar link; the rest checks moderators.
     )
 
     # ------------------------------------------------------------ /calendar
@@ -192,6 +200,114 @@ class CalendarCog(ModerationCog):
                 zone=c.timezone,
             ),
         )
+
+    # ------------------------------------------------------------ /calendar subscribe|feeds|unsubscribe
+
+    @calendar_group.command(
+        name=_T("subscribe"),
+        description=described(N_("Follow a calendar feed: its events join this server's calendar.")),
+    )
+    @app_commands.rename(url=_T("url"), series=_T("series"), refresh=_T("refresh"))
+    @app_commands.describe(
+        url=described(N_("An https:// or webcal:// iCalendar feed, or a fanbot catalog file (.json)")),
+        series=described(N_("The series its events belong to (needed for an iCalendar feed)")),
+        refresh=described(N_("How often to fetch it again (default: every 6 hours)")),
+    )
+    @app_commands.choices(refresh=feeds.REFRESH_CHOICES)
+    @app_commands.check(require_moderator)
+    async def calendar_subscribe(
+        self,
+        interaction: discord.Interaction,
+        url: Url,
+        series: SeriesCode | None = None,
+        refresh: app_commands.Choice[int] | None = None,
+    ) -> None:
+        await feeds.subscribe(self, interaction, url, series, refresh.value if refresh else None)
+
+    @calendar_group.command(
+        name=_T("feeds"),
+        description=described(N_("The feeds this server follows: last fetch, last change, health.")),
+    )
+    @app_commands.check(require_moderator)
+    async def calendar_feeds(self, interaction: discord.Interaction) -> None:
+        await feeds.list_feeds(self, interaction)
+
+    @calendar_group.command(
+        name=_T("unsubscribe"),
+        description=described(N_("Stop following a feed; its events leave this server's calendar.")),
+    )
+    @app_commands.rename(feed=_T("feed"))
+    @app_commands.describe(feed=described(N_("The feed (its address)")))
+    @app_commands.autocomplete(feed=feeds.subscriptions_choices)
+    @app_commands.check(require_moderator)
+    async def calendar_unsubscribe(self, interaction: discord.Interaction, feed: Url) -> None:
+        await feeds.unsubscribe(self, interaction, feed)
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command[Any, Any, Any]
+    ) -> None:
+        await feeds.tell_broken(self, interaction)
+
+    # ------------------------------------------------------------ /calendar link
+
+    @calendar_group.command(
+        name=_T("link"),
+        description=described(N_("A link that keeps this server's calendar in your calendar app.")),
+    )
+    @app_commands.rename(series=_T("series"), reset=_T("reset"))
+    @app_commands.describe(
+        series=described(N_("Only this series (WEC, IMSA, ...)")),
+        reset=described(N_("Moderators: replace the link; the old one stops working")),
+    )
+    async def calendar_link(
+        self, interaction: discord.Interaction, series: SeriesCode | None = None, reset: bool = False
+    ) -> None:
+        tr, _ = language(interaction)
+        assert interaction.guild_id is not None
+        if reset:
+            await require_moderator(interaction)  # refused by the tree's handler, as any check
+        web = self.bot.web
+        if web is None:
+            text = tr(
+                "This bot does not serve calendar links (its operator has not turned its web server on). "
+                "/calendar export gives the calendar as a file to import instead."
+            )
+            await send(interaction, content=text, ephemeral=True)
+            return
+        try:
+            wanted = await self.asker(interaction).resolve_series(series)
+        except AnswerError as exc:
+            await self._refuse(interaction, exc)
+            return
+        links, now = self.bot.store.calendar_links, self.bot.clock.now()
+        if reset:
+            token = await links.reset(interaction.guild_id, by=interaction.user.id, at=now)
+        else:
+            token = await links.token(interaction.guild_id, by=interaction.user.id, at=now)
+        link = web.link(token, wanted.code if wanted else None)
+        if reset:
+            intro = tr(
+                "A new link replaces the old one, which has stopped working: calendars subscribed to it "
+                "must subscribe again with this one."
+            )
+        else:
+            intro = tr(
+                "Subscribe to this server's calendar in your calendar app: it fetches it again every "
+                "few hours, so moved and new sessions show up by themselves."
+            )
+        lines = [
+            intro,
+            tr(
+                "Phone: copy this link and open it; your calendar app offers to subscribe: {webcal}",
+                webcal=f"`{link.webcal}`",
+            ),
+            tr(
+                "Google Calendar, Outlook and others: add a calendar from its URL: {web}", web=f"<{link.web}>"
+            ),
+            tr("Times are in UTC with the circuit's zone named; your app shows them in your time zone."),
+        ]
+        await send(interaction, content="\n".join(lines), ephemeral=True)
 
     # ------------------------------------------------------------ /calendar board
 
