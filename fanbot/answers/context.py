@@ -213,7 +213,11 @@ class Lookups:
             token,
             lambda: self.store.circuit_calendar(circuit_id, guild_id),
         )
-        return sorted([*shared, *own], key=lambda row: row.order) if own else shared
+        if not own:
+            return shared
+        # The catalog's races the guild's own events stand in for (a feed's weekends) go.
+        hidden = {row.replaces for row in own if row.replaces is not None}
+        return sorted([*(r for r in shared if r.event_id not in hidden), *own], key=lambda row: row.order)
 
     async def events_by_id(self, scope: Scope, ids: list[int]) -> list[Event]:
         """Events by id; the catalog's kept for every guild, a guild's own read each time."""

@@ -42,6 +42,7 @@ class CalendarRow:
     event_id: int
     guild_id: int | None
     until: datetime | None  # when its last dated session stops being current; None: no date
+    replaces: int | None = None  # the catalog event a guild's one stands in for
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class CalendarReads:
                 int(r["id"]),
                 r["guild_id"],
                 stored_instant(r["last_horizon"]) if r["last_horizon"] else None,
+                r["replaces_event_id"],
             )
             for r in rows
         ]
@@ -169,7 +171,7 @@ class CalendarReads:
     @staticmethod
     def circuit_calendar_sql(circuit_id: int, guild_id: int | None) -> tuple[str, list[Any]]:
         sql = (
-            "SELECT e.id, e.guild_id, e.season, e.name, MIN(s.sort_at) AS first_at, "
+            "SELECT e.id, e.guild_id, e.replaces_event_id, e.season, e.name, MIN(s.sort_at) AS first_at, "
             "MAX(s.horizon_at) AS last_horizon "
             "FROM events e LEFT JOIN sessions s ON s.event_id = e.id "
             # The catalog's (guild NULL) or the guild's: COALESCE, as the importer matches

@@ -275,3 +275,18 @@ async def test_a_file_that_is_neither_a_feed_nor_a_catalog_is_refused_whole(back
     with pytest.raises(FeedUnusable, match="not an iCalendar feed"):
         await read_feed(backend, sub, b"<html>Not found</html>")
     assert await backend.own_events(GUILD) == []
+
+
+async def test_the_circuit_page_shows_the_stand_in_once(backend: Store) -> None:
+    [catalog_imola] = await imola_in(backend, Scope.catalog())
+    sub_id = await subscribed(backend)
+    await read_and_apply(backend, sub_id, feed())
+    [seen] = await imola_in(backend, Scope(GUILD))
+    lookups = Lookups(backend)
+    rows = await lookups.circuit_calendar(Scope(GUILD), catalog_imola.circuit.id)
+    ids = [r.event_id for r in rows]
+    assert seen.id in ids
+    assert catalog_imola.id not in ids
+    assert catalog_imola.id in [
+        r.event_id for r in await lookups.circuit_calendar(Scope(OTHER_GUILD), catalog_imola.circuit.id)
+    ]
