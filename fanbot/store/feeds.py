@@ -290,15 +290,24 @@ class Feeds:
     ) -> list[Subscription]:
         """The guild's subscriptions failing since before the given instant that no moderator
         was told of yet; they count as told from now on."""
+        query = (
+            "SELECT * FROM feed_subscriptions WHERE guild_id = ? AND told_broken = 0 "
+            "AND failing_since IS NOT NULL AND failing_since <= ? ORDER BY id"
+        )
+        params = (guild_id, to_iso_utc(failing_since_before))
+        # Asked after every moderator's command: a read, and a write only when there is news.
+        if not await self._db.fetch_all(query, params):
+            return []
+        told = []
         async with self._db.write(names="none") as tx:
-            rows = await tx.fetch_all(
-                "SELECT * FROM feed_subscriptions WHERE guild_id = ? AND told_broken = 0 "
-                "AND failing_since IS NOT NULL AND failing_since <= ? ORDER BY id",
-                (guild_id, to_iso_utc(failing_since_before)),
-            )
-            for r in rows:
-                await tx.execute("UPDATE feed_subscriptions SET told_broken = 1 WHERE id = ?", (r["id"],))
-        return [_subscription(r) for r in rows]
+            for r in await tx.fetch_all(query, params):
+                # Of two processes telling at once, the one whose update took it tells.
+                if await tx.execute(
+                    "UPDATE feed_subscriptions SET told_broken = 1 WHERE id = ? AND told_broken = 0",
+                    (r["id"],),
+                ):
+                    told.append(_subscription(r))
+        return told
 
     # ------------------------------------------------------------ the feed's events
 

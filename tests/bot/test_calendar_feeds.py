@@ -186,6 +186,11 @@ async def test_a_feed_reaches_nextrace_and_reminders_and_its_moved_session_is_co
         assert f"<t:{int(Q_MOVED.timestamp())}" in correction
         assert f"<t:{int(Q_MOVED.timestamp())}:" in await w.slash("nextrace")
 
+        shown = await w.slash("event history", {"event": "Club 6 Hours"})
+        assert "event updated by its feed" in shown
+        assert "the feed" in shown
+        assert "<@0>" not in shown
+
         # Six hours on, the feed has not changed: a 304, nothing written.
         history = await w.bot.store.editing.history(w.guild.id)
         w.clock.instant = w.clock.instant + timedelta(hours=7)

@@ -38,6 +38,9 @@ ACTIONS = {
     "result.remove": N_("result removed"),
     "circuit.add": N_("circuit added"),
     "settings.moderator-role": N_("moderator role set"),
+    "feed.import": N_("event brought in by a feed"),
+    "feed.update": N_("event updated by its feed"),
+    "feed.remove": N_("event removed: its feed no longer lists it"),
 }
 
 

@@ -209,7 +209,9 @@ def history_pages(history: mod.History, tr: Translate) -> list[discord.Embed]:
         pages.description = tr("No changes recorded yet.")
     for line in history.lines:
         a = line.entry
-        parts = [f"{format_dt(a.at, 'f')} · <@{a.user_id}>"]
+        # A feed's change is the feed's (user 0), not a member's.
+        who = tr("the feed") if a.action.startswith("feed.") else f"<@{a.user_id}>"
+        parts = [f"{format_dt(a.at, 'f')} · {who}"]
         for c in line.changes:
             parts.append(clip(change_line(c, tr), HISTORY_CHANGE_LIMIT))
         pages.add_field(tr(mod.ACTIONS.get(a.action, a.action)), "\n".join(parts))
