@@ -25,6 +25,20 @@ from tests.support.postgres import PostgresServer, database_name
 os.environ.pop("FANBOT_DATABASE_URL", None)
 
 
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store seeded with the shipped catalog once per module: a test starts its bot on a
+    copy (seeding takes a second or more)."""
+    path = tmp_path_factory.mktemp("seeded") / "seeded.sqlite3"
+
+    async def seed() -> None:
+        store = await Store.open(path, seed=shipped_catalog())
+        await store.close()
+
+    asyncio.run(seed())
+    return path
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "fanbot.sqlite3"

@@ -19,11 +19,9 @@ import pytest
 
 from fanbot.bot.app import FanBot
 from fanbot.bot.board_keeper import BoardKeeper
-from fanbot.calendar_files.catalog import shipped_catalog
 from fanbot.clock import FixedClock
 from fanbot.domain.localtime import parse_instant
 from fanbot.reminders.dispatcher import Shards
-from fanbot.store import Store
 from testing.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser, NotInvocable, pointed_at
 from testing.fakediscord.channel_routes import PIN_MESSAGES
 from testing.fakediscord.permissions import DEFAULT_BOT_PERMISSIONS
@@ -41,20 +39,6 @@ T0 = parse_instant("2030-03-01T08:00:00Z")
 
 def t(instant_iso: str, style: str = "f") -> str:
     return f"<t:{int(parse_instant(instant_iso).timestamp())}:{style}>"
-
-
-@pytest.fixture(scope="module")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store seeded with the shipped catalog once for the module: each test starts its
-    bot on a copy (seeding takes a second or more)."""
-    path = tmp_path_factory.mktemp("boards") / "seeded.sqlite3"
-
-    async def seed() -> None:
-        store = await Store.open(path, seed=shipped_catalog())
-        await store.close()
-
-    asyncio.run(seed())
-    return path
 
 
 @dataclass

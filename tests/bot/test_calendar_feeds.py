@@ -18,16 +18,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import discord
-import pytest
 from aiohttp import web
 
 from fanbot.bot.app import FanBot
 from fanbot.bot.feed_keeper import FeedKeeper
-from fanbot.calendar_files.catalog import shipped_catalog
 from fanbot.clock import FixedClock
 from fanbot.config import Settings
 from fanbot.domain.localtime import parse_instant
-from fanbot.store import Scope, Store
+from fanbot.store import Scope
 from testing.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser, pointed_at
 
 TOKEN = "fake-token"
@@ -74,18 +72,6 @@ class FeedServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/club.ics"
-
-
-@pytest.fixture(scope="module")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("feeds") / "seeded.sqlite3"
-
-    async def seed() -> None:
-        store = await Store.open(path, seed=shipped_catalog())
-        await store.close()
-
-    asyncio.run(seed())
-    return path
 
 
 @dataclass
