@@ -11,6 +11,7 @@ fields (``feed_fields``: a moderator's edit stands until the feed changes that f
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,15 @@ FEED_USER = 0
 FEED_ACTIONS = ("feed.import", "feed.update")
 FEED_REMOVE = "feed.remove"
 MAX_SUBSCRIPTIONS = 10  # per guild: each one is fetched and re-read for ever
+
+
+# The keys of a feed's events (``Subscription.key_prefix``).
+FEED_KEY = re.compile(r"^feed\d+-")
+
+
+def from_a_feed(event_key: str) -> bool:
+    """Whether the guild's event with this key belongs to a subscribed feed."""
+    return FEED_KEY.match(event_key) is not None
 
 
 class SubscriptionExists(Exception):

@@ -185,6 +185,12 @@ async def test_a_feed_reaches_nextrace_and_reminders_and_its_moved_session_is_co
         assert w.feed.seen[-1].get("If-None-Match")
         assert await w.bot.store.editing.history(w.guild.id) == history
 
+        # A moderator's edit of the feed's event is previewed with whose word wins.
+        preview = await w.slash(
+            "session edit", {"event": "Club 6 Hours", "session": "race", "start": "2030-03-10 15:00"}
+        )
+        assert "comes from a calendar feed" in preview
+
         feeds = await w.slash("calendar feeds")
         assert w.feed.url in feeds
         assert "Working" in feeds

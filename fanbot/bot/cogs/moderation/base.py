@@ -10,6 +10,7 @@ moves) and are in the audit log like everything else.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from discord.ext import commands
 from fanbot.answers import moderation as mod
 from fanbot.answers.context import Asker
 from fanbot.answers.errors import AnswerError
+from fanbot.answers.moderation.plans import Notice
 from fanbot.bot import autocomplete as complete
 from fanbot.bot.context import asker, language
 from fanbot.bot.embeds.moderation import (
@@ -37,6 +39,8 @@ from fanbot.bot.replies import send, within_deadline
 from fanbot.bot.views.confirm import ConfirmView, Outcome
 from fanbot.bot.views.paginator import send_pages
 from fanbot.domain.model import Event
+from fanbot.i18n import N_
+from fanbot.store.feeds import from_a_feed
 
 if TYPE_CHECKING:
     from fanbot.bot.app import FanBot
@@ -47,6 +51,16 @@ log = logging.getLogger(__name__)
 MODERATORS = discord.Permissions(manage_events=True)
 
 AnyCommand = app_commands.Command[Any, ..., Any]
+
+
+# Said in the preview of an edit to a feed's event: whose word wins, and until when.
+FEED_EDIT = Notice(
+    N_(
+        "This event comes from a calendar feed. What you change here stands until the feed itself "
+        "changes the same thing (the name, the status, or that session); its other changes still arrive."
+    ),
+    check=False,
+)
 
 
 class ModerationCog(commands.Cog):
@@ -80,6 +94,8 @@ class ModerationCog(commands.Cog):
         except AnswerError as exc:
             await self._refuse(interaction, exc)
             return
+        if plan.before is not None and from_a_feed(plan.before.key):
+            plan = dataclasses.replace(plan, warnings=(*plan.warnings, FEED_EDIT))
         asker = self.asker(interaction)
         user_id = interaction.user.id
         guild_id = interaction.guild_id
