@@ -247,7 +247,7 @@ class CalendarCog(ModerationCog):
     async def on_app_command_completion(
         self, interaction: discord.Interaction, command: app_commands.Command[Any, Any, Any]
     ) -> None:
-        await feeds.tell_broken(self, interaction)
+        await feeds.tell_broken(self, interaction, command)
 
     # ------------------------------------------------------------ /calendar link
 

@@ -8,7 +8,7 @@ at once, with why, and nothing is kept.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -18,7 +18,7 @@ from discord.utils import format_dt
 from fanbot.answers.errors import AnswerError
 from fanbot.bot.context import language
 from fanbot.bot.embeds.pages import COLOUR, CONTENT_LIMIT, clip
-from fanbot.bot.permissions import is_moderator
+from fanbot.bot.permissions import require_moderator
 from fanbot.bot.replies import send, within_deadline
 from fanbot.bot.views.confirm import ConfirmView, Outcome
 from fanbot.domain.catalog import Problem
@@ -244,15 +244,16 @@ async def unsubscribe(cog: CalendarCog, interaction: discord.Interaction, feed: 
     view.message = await send(interaction, embeds=[embed], view=view, ephemeral=True)
 
 
-async def tell_broken(cog: CalendarCog, interaction: discord.Interaction) -> None:
-    """Once per failure, the next moderator who uses a command hears of a feed failing for a day."""
+async def tell_broken(
+    cog: CalendarCog, interaction: discord.Interaction, command: app_commands.Command[Any, Any, Any]
+) -> None:
+    """Once per failure, the next moderator who uses a moderator's command hears of a feed
+    failing for a day. (Asked after moderators' commands only: fans' cost nothing.)"""
     guild_id = interaction.guild_id
-    if guild_id is None or not interaction.response.is_done():
+    if guild_id is None or require_moderator not in command.checks or not interaction.response.is_done():
         return
     bot = cog.bot
     now = bot.clock.now()
-    if not await is_moderator(bot, interaction):
-        return
     subs = await bot.store.feeds.take_broken_notice(guild_id, failing_since_before=now - FEED_BROKEN_AFTER)
     if not subs:
         return
