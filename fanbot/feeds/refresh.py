@@ -77,9 +77,9 @@ async def refresh_url(
     if not subs:
         return Refreshed(url, "unchanged")
     source = await store.feeds.source(url)
-    # A subscription never read yet needs the body even when nothing changed since
-    # another guild's last fetch.
-    fresh = [s for s in subs if s.last_ok_at is None]
+    # A subscription never read yet, or whose last read failed, needs the body even when
+    # nothing changed since another guild's last fetch.
+    fresh = [s for s in subs if s.last_ok_at is None or s.read_failed]
     conditional = source is not None and not fresh
     try:
         fetched = await fetcher.fetch(
@@ -119,7 +119,9 @@ async def refresh_url(
         changes.extend(await apply_read(store, sub, read, now=now))
     for sub_id, problem in failed.items():
         sub = next(s for s in subs if s.id == sub_id)
-        await store.feeds.failed(problem, at=now, subscriptions={sub_id: next_fetch(sub, now, None, rng)})
+        await store.feeds.failed(
+            problem, at=now, subscriptions={sub_id: next_fetch(sub, now, None, rng)}, reading=True
+        )
     await store.feeds.fetched(
         url,
         etag=fetched.etag,

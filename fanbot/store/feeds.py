@@ -67,6 +67,9 @@ class Subscription:
     told_broken: bool
     unread: tuple[Problem, ...]
     events: int
+    # The last failure was reading the file for this guild (its fetch worked): a later
+    # fetch of the URL that brings nothing new does not clear it.
+    read_failed: bool = False
 
     def broken(self, now: datetime) -> bool:
         """Failing for a day (``FEED_BROKEN_AFTER``): shown as broken, told to a moderator."""
@@ -127,7 +130,11 @@ def _instant(value: Any) -> datetime | None:
 
 
 def _subscription(r: Row) -> Subscription:
-    error = problem_from_json(json.loads(r["last_error"])) if r["last_error"] else None
+    stored = json.loads(r["last_error"]) if r["last_error"] else None
+    read_failed = isinstance(stored, dict) and stored.get("stage") == "read"
+    if isinstance(stored, dict) and read_failed:
+        stored = stored["problem"]
+    error = problem_from_json(stored) if stored is not None else None
     return Subscription(
         id=int(r["id"]),
         guild_id=int(r["guild_id"]),
@@ -145,6 +152,7 @@ def _subscription(r: Row) -> Subscription:
         told_broken=bool(r["told_broken"]),
         unread=_problems(r["unread"]),
         events=int(r["events"]),
+        read_failed=read_failed,
     )
 
 
@@ -284,9 +292,18 @@ class Feeds:
                     (to_iso_utc(at), to_iso_utc(at), to_iso_utc(next_at), sub_id),
                 )
 
-    async def failed(self, problem: Problem, *, at: datetime, subscriptions: Mapping[int, datetime]) -> None:
-        """A fetch or read that failed: the last good data stays; when it started failing is kept."""
-        error = json.dumps(problem_to_json(problem))
+    async def failed(
+        self,
+        problem: Problem,
+        *,
+        at: datetime,
+        subscriptions: Mapping[int, datetime],
+        reading: bool = False,
+    ) -> None:
+        """A fetch, or (``reading``) the read of what it fetched, that failed: the last good
+        data stays; when it started failing is kept."""
+        kept = problem_to_json(problem)
+        error = json.dumps({"stage": "read", "problem": kept} if reading else kept)
         async with self._db.write(names="none") as tx:
             for sub_id, next_at in subscriptions.items():
                 await tx.execute(
