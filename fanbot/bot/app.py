@@ -203,6 +203,7 @@ class FanBot(commands.Bot):
                     self.settings.catalog_url,
                     clock=self.clock,
                     allow_private=self.settings.feeds_allow_private,
+                    on_moved=self.catalog_moved,
                 ),
                 name="fanbot-catalog-sync",
             )
@@ -248,6 +249,24 @@ class FanBot(commands.Bot):
         self.dispatch("calendar_changed", guild_id)
         if self.board_keeper is not None:
             self.board_keeper.wake(guild_id)
+
+    async def catalog_moved(self, moved: list[tuple[Event, Event | None]]) -> None:
+        """The published catalog moved, cancelled or removed these events: corrections go
+        wherever a reminder announced the old time, in every guild; everything follows."""
+        from fanbot.bot.courier import DiscordCourier
+        from fanbot.reminders.corrections import post_corrections
+
+        courier = self.dispatcher.courier if self.dispatcher is not None else DiscordCourier(self)
+        for before, after in moved:
+            try:
+                await post_corrections(self.store, courier, None, before, after)
+            except Exception:
+                log.exception("could not post the corrections for %s", before.key)
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+        self.dispatch("calendar_changed", None)
+        if self.board_keeper is not None:
+            self.board_keeper.wake()
 
     async def event_changed(self, guild_id: int, before: Event, after: Event | None) -> None:
         """Call after a moderator moved, postponed, cancelled or removed an event.

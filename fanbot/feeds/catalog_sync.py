@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -38,9 +39,10 @@ from fanbot.clock import Clock
 from fanbot.domain.catalog import Catalog, CatalogError, Problem, render_problem
 from fanbot.domain.limits import CATALOG_SYNC_EVERY
 from fanbot.domain.localtime import to_iso_utc
+from fanbot.domain.model import Event, EventStatus
 from fanbot.feeds.fetch import FeedFetcher, FetchError
 from fanbot.i18n import N_, Translator
-from fanbot.store import CatalogFetch, ImportSummary, Store
+from fanbot.store import CatalogFetch, ImportSummary, Scope, Store
 
 log = logging.getLogger(__name__)
 
@@ -196,18 +198,26 @@ async def follow_published_catalog(
     allow_private: bool = False,
     every: timedelta = CATALOG_SYNC_EVERY,
     fetcher: FeedFetcher | None = None,
+    on_moved: Callable[[list[tuple[Event, Event | None]]], Awaitable[None]] | None = None,
 ) -> None:
     """The bot's loop: sync the catalog at ``url`` now, then every ``every``, until
     cancelled. A failed sync is logged (one line) and tried again at the next turn;
     the loop itself never stops on one. ``fetcher`` is closed on the way out only when
-    the loop made it."""
+    the loop made it. ``on_moved`` hears of the catalog events an import moved, cancelled
+    or removed (as they were, and as they are): the bot posts corrections for them."""
     own = fetcher is None
     fetcher = fetcher or FeedFetcher(allow_private=allow_private)
     try:
         while True:
             try:
+                before = await store.events(Scope.catalog()) if on_moved is not None else []
                 outcome = await sync_catalog(store, fetcher, url, now=clock.now())
                 log.info("%s", outcome.describe().splitlines()[0])
+                if on_moved is not None and outcome.status == "imported":
+                    now = {e.key: e for e in await store.events(Scope.catalog())}
+                    moved = [(e, now.get(e.key)) for e in before if times_moved(e, now.get(e.key))]
+                    if moved:
+                        await on_moved(moved)
             except CatalogSyncError as exc:
                 log.warning("%s", exc)
             except Exception:
@@ -216,3 +226,14 @@ async def follow_published_catalog(
     finally:
         if own:
             await fetcher.close()
+
+
+def times_moved(before: Event, after: Event | None) -> bool:
+    """Whether a timed session of ``before`` moved, went, or its event was cancelled: what
+    may owe fans a correction (``fanbot.reminders.corrections`` finds which)."""
+    if after is None or (
+        after.status is EventStatus.CANCELLED and before.status is not EventStatus.CANCELLED
+    ):
+        return True
+    now = {s.id: s.start for s in after.sessions}
+    return any(s.start is not None and now.get(s.id) != s.start for s in before.sessions)

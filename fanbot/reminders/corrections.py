@@ -60,10 +60,12 @@ async def corrections_needed(store: Store, before: Event, after: Event | None) -
 
 
 async def post_corrections(
-    store: Store, courier: Courier, guild_id: int, before: Event, after: Event | None
+    store: Store, courier: Courier, guild_id: int | None, before: Event, after: Event | None
 ) -> int:
-    """Post the corrections for a change a guild's moderator made; how many went out.
-    A failure to post one is the courier's to log, and does not stop the others."""
+    """Post the corrections for a change a guild's moderator (or feed) made, or, with
+    ``guild_id`` None, a change of the shared catalog (each guild reminded of it is told in
+    its own channel); how many went out. A failure to post one is the courier's to log,
+    and does not stop the others."""
     posted = 0
     for c in await corrections_needed(store, before, after):
         if c.target.kind == "guild":
@@ -72,7 +74,8 @@ async def post_corrections(
             fan_locale = None
         else:
             fan_locale = await _fan_locale(store, c.target.id, c.event.id)
-        if await courier.send_correction(c, guild_id=guild_id, fan_locale=fan_locale):
+        where = guild_id if guild_id is not None else (c.target.id if c.target.kind == "guild" else 0)
+        if await courier.send_correction(c, guild_id=where, fan_locale=fan_locale):
             posted += 1
     return posted
 

@@ -420,6 +420,39 @@ async def test_the_bot_loop_syncs_on_start_and_tries_again_after_a_failure(seede
     assert task.cancelled()
 
 
+async def test_the_bot_loop_tells_which_catalog_races_an_import_moved(seeded, server):
+    server.publish(published_catalog())
+    heard: list[list[tuple[object, object]]] = []
+    told = asyncio.Event()
+
+    async def on_moved(moved):
+        heard.append(moved)
+        told.set()
+
+    task = asyncio.create_task(
+        follow_published_catalog(
+            seeded,
+            server.url,
+            clock=FixedClock(NOW),
+            allow_private=True,
+            every=timedelta(milliseconds=20),
+            on_moved=on_moved,
+        )
+    )
+    try:
+        async with asyncio.timeout(30):
+            await told.wait()
+        await asyncio.sleep(0.2)  # later turns: 304s, nothing moved
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    [[(before, after)]] = heard
+    assert before.key == IMOLA
+    assert before.race.start == SHIPPED_RACE
+    assert after.race.start == PUBLISHED_RACE
+    assert before.race.id == after.race.id  # the same session, moved: corrections follow it
+
+
 def test_the_race_times_of_the_fixture_are_what_the_tests_assume():
     # 13:00 and 14:00 in Imola on 19 April 2026 (CEST, UTC+2).
     race = next(e for e in shipped()["events"] if e["key"] == IMOLA)["sessions"][-1]

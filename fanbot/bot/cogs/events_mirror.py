@@ -79,8 +79,9 @@ class EventsMirrorCog(commands.Cog):
         await self.sync.stop()
 
     @commands.Cog.listener()
-    async def on_calendar_changed(self, guild_id: int) -> None:
-        """A moderator moved, cancelled or removed an event (``FanBot.event_changed``)."""
+    async def on_calendar_changed(self, guild_id: int | None) -> None:
+        """A moderator moved, cancelled or removed an event (``FanBot.event_changed``); None:
+        the shared catalog changed (every server of this process)."""
         self.sync.calendar_changed(guild_id)
 
     # ------------------------------------------------------------ on
