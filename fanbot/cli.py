@@ -506,7 +506,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from fanbot.bot.app import run_bot
+    from fanbot.bot.running import run_bot
 
     # Open (and migrate, and seed) the database before going online: a wrong --db is
     # then one line at once, not a failure after logging in to Discord.

@@ -156,7 +156,7 @@ def test_console_answers_one_command_per_line(tmp_path):
 def test_settings_point_discord_py_at_the_configured_api_and_gateway(monkeypatch):
     import discord
 
-    from fanbot.bot.app import point_at
+    from fanbot.bot.running import point_at
     from fanbot.config import Settings
 
     monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
