@@ -14,7 +14,7 @@ moderator made it. The feed wins again as soon as it changes that field itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -25,6 +25,7 @@ from fanbot.calendar_files.catalog import parse_catalog_json
 from fanbot.calendar_files.feed_ics import KnownEvent, read_feed_ics
 from fanbot.calendar_files.known import CircuitInfo, KnownCalendar
 from fanbot.domain.catalog import Catalog, CatalogError, EventRecord, Problem, SessionRecord
+from fanbot.domain.limits import MAX_KEY
 from fanbot.domain.localtime import from_iso_utc, to_iso_utc
 from fanbot.domain.model import Event, Session, SessionKind
 from fanbot.domain.session_time import first_instant_of_day
@@ -65,14 +66,35 @@ class FeedChange:
 # ---------------------------------------------------------------------------- reading
 
 
-async def read_feed(store: Store, sub: Subscription, body: bytes) -> FeedRead:
-    """The feed's file (iCalendar, or fanbot's JSON catalog) read for ``sub``'s guild.
-    Raises ``FeedUnusable`` with every reason when nothing can be used."""
-    scope = Scope(sub.guild_id)
-    head = body[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
-    try:
+# Every guild's read of one file is parsed once (``Reads``) with this prefix, then given
+# its subscription's: shorter than any "feed<id>-", so no key is cut shorter than its own.
+SHARED_PREFIX = "feed-"
+
+Parsed = Catalog | FeedRead | FeedUnusable
+
+
+class Reads:
+    """One fetched file, read for every guild that follows it: parsed once per series and
+    set of circuits a guild knows (a guild's own circuits are rare), not once per guild. A
+    thousand guilds on one URL would otherwise parse it a thousand times on the event loop
+    (35 ms each for a season of WEC sessions)."""
+
+    def __init__(self, store: Store, body: bytes, source: str) -> None:
+        self.store = store
+        self.body = body
+        self.source = source
+        self._parsed: dict[tuple[str, frozenset[str]], Parsed] = {}
+
+    async def read(self, sub: Subscription) -> FeedRead:
+        """The file as ``sub``'s events. Raises ``FeedUnusable`` with every reason when
+        nothing can be used."""
+        head = self.body[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
         if head.startswith(b"{"):
-            return _json_feed(sub, parse_catalog_json(body, source=sub.url))
+            parsed = await self._once(("json", frozenset()), self._json)
+            if isinstance(parsed, FeedUnusable):
+                raise parsed
+            assert isinstance(parsed, Catalog)
+            return _json_feed(sub, parsed)
         if not head.upper().startswith(b"BEGIN:VCALENDAR"):
             raise FeedUnusable(
                 [Problem(N_("not an iCalendar feed (BEGIN:VCALENDAR) nor a fanbot catalog file (JSON)"))]
@@ -88,28 +110,71 @@ async def read_feed(store: Store, sub: Subscription, body: bytes) -> FeedRead:
                     )
                 ]
             )
-        known = KnownCalendar.from_model(await store.series(), await store.circuits(scope))
-        catalog_events = await store.events(Scope.catalog(), series=sub.series)
-        read = read_feed_ics(
-            body,
-            known,
-            series=sub.series,
-            key_prefix=sub.key_prefix,
-            known_events=[
-                KnownEvent(e.series.code, e.season, e.name, e.aliases, e.circuit.key) for e in catalog_events
-            ],
-            source=sub.url,
-        )
-    except CatalogError as exc:
-        raise FeedUnusable([p if isinstance(p, Problem) else Problem(p) for p in exc.problems]) from exc
-    unread = [*read.unread, *read.tba]
-    return FeedRead(read.catalog, tuple(unread), read.refresh)
+        own = frozenset(c.key for c in await self.store.own_circuits(sub.guild_id))
+
+        async def parse() -> Parsed:
+            return await self._ics(sub.guild_id, sub.series)
+
+        parsed = await self._once((sub.series, own), parse)
+        if isinstance(parsed, FeedUnusable):
+            raise parsed
+        assert isinstance(parsed, FeedRead)
+        return _with_prefix(parsed, sub.key_prefix)
+
+    async def _once(self, key: tuple[str, frozenset[str]], parse: Callable[[], Awaitable[Parsed]]) -> Parsed:
+        if key not in self._parsed:
+            self._parsed[key] = await parse()
+        return self._parsed[key]
+
+    async def _json(self) -> Parsed:
+        try:
+            return parse_catalog_json(self.body, source=self.source)
+        except CatalogError as exc:
+            return _unusable(exc)
+
+    async def _ics(self, guild_id: int, series: str) -> Parsed:
+        store = self.store
+        known = KnownCalendar.from_model(await store.series(), await store.circuits(Scope(guild_id)))
+        catalog_events = await store.events(Scope.catalog(), series=series)
+        try:
+            read = read_feed_ics(
+                self.body,
+                known,
+                series=series,
+                key_prefix=SHARED_PREFIX,
+                known_events=[
+                    KnownEvent(e.series.code, e.season, e.name, e.aliases, e.circuit.key)
+                    for e in catalog_events
+                ],
+                source=self.source,
+            )
+        except CatalogError as exc:
+            return _unusable(exc)
+        return FeedRead(read.catalog, (*read.unread, *read.tba), read.refresh)
+
+
+async def read_feed(store: Store, sub: Subscription, body: bytes) -> FeedRead:
+    """The feed's file (iCalendar, or fanbot's JSON catalog) read for ``sub``'s guild alone."""
+    return await Reads(store, body, sub.url).read(sub)
+
+
+def _unusable(exc: CatalogError) -> FeedUnusable:
+    return FeedUnusable([p if isinstance(p, Problem) else Problem(p) for p in exc.problems])
+
+
+def _with_prefix(read: FeedRead, prefix: str) -> FeedRead:
+    """A shared read's events under one subscription's keys."""
+    events = [
+        replace(e, key=f"{prefix}{e.key.removeprefix(SHARED_PREFIX)}"[:MAX_KEY].rstrip("-"))
+        for e in read.catalog.events
+    ]
+    return replace(read, catalog=replace(read.catalog, events=events))
 
 
 def _json_feed(sub: Subscription, catalog: Catalog) -> FeedRead:
     """A fanbot catalog file as the subscription's events: its series only, keys prefixed."""
     events = [
-        replace(e, key=f"{sub.key_prefix}{e.key}"[:80].rstrip("-"))
+        replace(e, key=f"{sub.key_prefix}{e.key}"[:MAX_KEY].rstrip("-"))
         for e in catalog.events
         if not sub.series or e.series == sub.series
     ]

@@ -21,7 +21,7 @@ from typing import Literal
 
 from fanbot.domain.catalog import Problem
 from fanbot.domain.limits import FEED_REFRESH_MIN
-from fanbot.feeds.apply import FeedChange, FeedUnusable, apply_read, read_feed
+from fanbot.feeds.apply import FeedChange, FeedUnusable, Reads, apply_read
 from fanbot.feeds.fetch import FeedFetcher, FetchError
 from fanbot.i18n import N_
 from fanbot.store import Store
@@ -109,9 +109,10 @@ async def refresh_url(
     changes: list[FeedChange] = []
     failed: dict[int, Problem] = {}
     hints: dict[int, timedelta | None] = {}
+    reads = Reads(store, fetched.body, url)  # parsed once for every guild that reads it
     for sub in to_read:
         try:
-            read = await read_feed(store, sub, fetched.body)
+            read = await reads.read(sub)
         except FeedUnusable as exc:
             failed[sub.id] = problems_in_one(exc.problems)
             continue
