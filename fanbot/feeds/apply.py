@@ -233,6 +233,15 @@ async def apply_read(store: Store, sub: Subscription, read: FeedRead, *, now: da
         ],
         events=records,
     )
+    if (
+        fields == old_fields
+        and not remove
+        and len(records) == sub.events
+        and [str(p) for p in unread] == [str(p) for p in sub.unread]
+    ):
+        # The feed says what it said last time (a file rebuilt with new stamps, or changed
+        # for another series): nothing to write, and no write transaction for each guild.
+        return []
     write = FeedWrite(catalog, fields, replaces, remove)
     outcome, _removed = await store.feeds.apply(sub, write, at=now, unread=unread, events=len(records))
     touched = set(outcome.touched) | set(remove)
