@@ -117,7 +117,9 @@ async def test_a_reread_moves_sessions_in_place_and_writes_the_audit_log_as_the_
     sub_id = await subscribed(backend)
     await read_and_apply(backend, sub_id, feed())
     [before] = await imola_in(backend, Scope(GUILD))
-    assert await read_and_apply(backend, sub_id, feed()) == []  # the same feed: nothing written
+    writes = backend.writes_begun
+    assert await read_and_apply(backend, sub_id, feed()) == []  # the same feed: nothing written,
+    assert backend.writes_begun == writes  # not even a transaction begun
 
     changes = await read_and_apply(backend, sub_id, feed(qualifying_start="20260418T150000Z"))
     [_change] = changes
