@@ -27,6 +27,7 @@ from fanbot.config import Settings
 from fanbot.domain.localtime import parse_instant
 from fanbot.store import Scope
 from testing.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeUser, pointed_at
+from tests.support.http import serving
 
 TOKEN = "fake-token"
 START_SECONDS = 60.0
@@ -58,7 +59,7 @@ class FeedServer:
     body: bytes = field(default_factory=club_feed)
     status: int = 200
     seen: list[dict[str, str]] = field(default_factory=list)
-    port: int = 0
+    base: str = ""
 
     async def handle(self, request: web.Request) -> web.Response:
         self.seen.append(dict(request.headers))
@@ -71,7 +72,7 @@ class FeedServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/club.ics"
+        return f"{self.base}/club.ics"
 
 
 @dataclass
@@ -104,11 +105,15 @@ async def world_of(tmp_path: Path, template: Path, *, allow_private: bool = True
     feed = FeedServer()
     app = web.Application()
     app.router.add_get("/club.ics", feed.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    feed.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with serving(app) as base, world_in(tmp_path, template, feed, base, allow_private) as world:
+        yield world
+
+
+@contextlib.asynccontextmanager
+async def world_in(
+    tmp_path: Path, template: Path, feed: FeedServer, base: str, allow_private: bool
+) -> AsyncIterator[World]:
+    feed.base = base
     fake = FakeDiscord(bot_token=TOKEN)
     guild = fake.add_guild(name="Endurance fans")
     general = guild.add_text_channel(name="general")
@@ -139,7 +144,6 @@ async def world_of(tmp_path: Path, template: Path, *, allow_private: bool = True
                     await asyncio.wait_for(task, 10)
     finally:
         await fake.stop()
-        await runner.cleanup()
     assert fake.unknown_routes == []
 
 

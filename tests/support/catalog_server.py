@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from fanbot.config import catalog_path
+from tests.support.http import serving
 
 IMOLA = "wec-2026-6-hours-of-imola"
 IMOLA_2027 = "wec-2027-6-hours-of-imola"
@@ -92,13 +93,6 @@ async def catalog_server() -> AsyncIterator[CatalogServer]:
     server = CatalogServer()
     app = web.Application()
     app.router.add_get("/catalog.json", server.handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    server.url = f"http://{host}:{port}/catalog.json"
-    try:
+    async with serving(app) as base:
+        server.url = f"{base}/catalog.json"
         yield server
-    finally:
-        await runner.cleanup()

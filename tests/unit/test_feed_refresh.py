@@ -17,6 +17,7 @@ from fanbot.domain.localtime import parse_instant
 from fanbot.feeds.fetch import FeedFetcher
 from fanbot.feeds.refresh import refresh_url
 from fanbot.store import Store
+from tests.support.http import serving
 
 NOW = parse_instant("2030-01-01T00:00:00Z")
 
@@ -62,14 +63,9 @@ async def served() -> AsyncIterator[Served]:
     feed = Served()
     app = web.Application()
     app.router.add_get("/club.json", feed.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    feed.url = f"http://127.0.0.1:{port}/club.json"
-    yield feed
-    await runner.cleanup()
+    async with serving(app) as base:
+        feed.url = f"{base}/club.json"
+        yield feed
 
 
 async def test_a_guild_whose_read_fails_keeps_failing_when_the_url_then_answers_304(
