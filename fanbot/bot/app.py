@@ -115,6 +115,7 @@ class FanBot(commands.Bot):
             **client_options,
         )
         self.settings = settings or Settings()
+        self._budgeted: object | None = None  # the HTTP client the REST budget sits under
         self.database = database
         self.clock: Clock = clock or DiscordClock()
         self.sync_commands = sync_commands
@@ -144,7 +145,24 @@ class FanBot(commands.Bot):
             raise RuntimeError("the store opens in setup_hook")
         return self._lookups
 
+    def _budget_rest(self) -> None:
+        """Every REST call of the process shares Discord's global limit with the reminders:
+        this process's share of it, when the bot runs as several (``rest_limit``). Put under
+        the HTTP client at login, so that a process restarted while the others fan out does
+        not add its login requests (/users/@me, the application) on top of its share; again
+        in setup_hook for a client swapped in meanwhile (the tests' simulated Discord)."""
+        from fanbot.bot.rest_budget import RestBudget
+
+        if self._budgeted is not self.http:
+            RestBudget(limit=rest_limit(self.settings), per=1.0).install(self.http)
+            self._budgeted = self.http
+
+    async def login(self, token: str) -> None:
+        self._budget_rest()
+        await super().login(token)
+
     async def setup_hook(self) -> None:
+        self._budget_rest()
         self._store = await Store.open(self.database, seed=shipped_catalog())
         self._lookups = Lookups(self._store)
         await self.tree.set_translator(PoTranslator())
@@ -157,12 +175,8 @@ class FanBot(commands.Bot):
         from fanbot.bot.cogs.reminders import RemindersCog
         from fanbot.bot.cogs.weekend_threads import WeekendThreadsCog
         from fanbot.bot.courier import DiscordCourier
-        from fanbot.bot.rest_budget import RestBudget
         from fanbot.bot.views.remind_me import RemindMeButton
 
-        # Every REST call of the process shares Discord's global limit with the reminders:
-        # this process's share of it, when the bot runs as several (``rest_limit``).
-        RestBudget(limit=rest_limit(self.settings), per=1.0).install(self.http)
         await self.add_cog(FanCog(self))
         await self.add_cog(RemindersCog(self))
         await self.add_cog(EventsCog(self))

@@ -167,3 +167,20 @@ async def test_on_postgres_another_process_write_wakes_the_reminders_at_once(
 
         # Only the notification can wake it this soon: the poll is minutes away.
         await fake.wait_until(lambda: dispatcher.passes > passes, START_SECONDS, "a pass after the write")
+
+
+async def test_the_rest_budget_is_under_the_login_requests_too(tmp_path: Path) -> None:
+    """A process restarted while the others fan out must not add its login requests
+    (/users/@me, the application) on top of its share of the global limit: the budget is
+    in place before login, not from setup_hook on (a 429 seen once in CI, session 7)."""
+    fake = FakeDiscord(bot_token=TOKEN)
+    await fake.start()
+    bot = FanBot(tmp_path / "f.sqlite3", settings=Settings(), sync_commands=False)
+    try:
+        with pointed_at(fake):
+            await bot.login(TOKEN)
+        assert "RestBudget.install" in bot.http.request.__qualname__
+        assert [r.path for r in fake.requests if r.path == "/users/@me"]
+    finally:
+        await bot.close()
+        await fake.stop()
