@@ -24,7 +24,7 @@ import gc
 import logging
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -47,6 +47,9 @@ from fanbot.i18n import translator
 from fanbot.reminders.dispatcher import Dispatcher, Shards
 from fanbot.render.words import countdown, session_label
 from fanbot.store import Scope, Store, StoreBusy
+
+if TYPE_CHECKING:
+    from fanbot.bot.rest_budget import RestBudget
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,7 @@ class FanBot(commands.Bot):
         )
         self.settings = settings or Settings()
         self._budgeted: object | None = None  # the HTTP client the REST budget sits under
+        self.rest_budget: RestBudget | None = None
         self.database = database
         self.clock: Clock = clock or DiscordClock()
         self.sync_commands = sync_commands
@@ -154,7 +158,8 @@ class FanBot(commands.Bot):
         from fanbot.bot.rest_budget import RestBudget
 
         if self._budgeted is not self.http:
-            RestBudget(limit=rest_limit(self.settings), per=1.0).install(self.http)
+            self.rest_budget = RestBudget(limit=rest_limit(self.settings), per=1.0)
+            self.rest_budget.install(self.http)
             self._budgeted = self.http
 
     async def login(self, token: str) -> None:

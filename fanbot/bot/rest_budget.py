@@ -51,6 +51,10 @@ class RestBudget:
             self._returning.popleft()
         return self._in_flight + len(self._returning)
 
+    def in_use(self) -> int:
+        """Permits out now: requests under way, and those answered within ``per``."""
+        return self._used(time.monotonic())
+
     async def acquire(self) -> None:
         async with self._turn:
             while self._used(time.monotonic()) >= self.limit:
