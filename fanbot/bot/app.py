@@ -257,9 +257,10 @@ class FanBot(commands.Bot):
             gc.collect()
             gc.freeze()
 
-    def calendar_written(self, guild_id: int) -> None:
-        """Call after a change that moved no session fans were reminded of (a new event):
-        reminders, the Events tab mirror and the board follow."""
+    def calendar_written(self, guild_id: int | None) -> None:
+        """Call after a change to the calendar (``guild_id`` None: the shared catalog's):
+        reminders, the Events tab mirror and the boards follow. (A change that moved a
+        session fans were reminded of goes through ``event_changed``, which calls this.)"""
         if self.dispatcher is not None:
             self.dispatcher.wake()
         self.dispatch("calendar_changed", guild_id)
@@ -278,11 +279,7 @@ class FanBot(commands.Bot):
                 await post_corrections(self.store, courier, None, before, after)
             except Exception:
                 log.exception("could not post the corrections for %s", before.key)
-        if self.dispatcher is not None:
-            self.dispatcher.wake()
-        self.dispatch("calendar_changed", None)
-        if self.board_keeper is not None:
-            self.board_keeper.wake()
+        self.calendar_written(None)
 
     async def event_changed(self, guild_id: int, before: Event, after: Event | None) -> None:
         """Call after a moderator moved, postponed, cancelled or removed an event.
@@ -293,12 +290,8 @@ class FanBot(commands.Bot):
         from fanbot.bot.courier import DiscordCourier
         from fanbot.reminders.corrections import post_corrections
 
-        if self.dispatcher is not None:
-            self.dispatcher.wake()
-        # The Events tab mirror (``EventsMirrorCog``) follows the change.
-        self.dispatch("calendar_changed", guild_id)
-        if self.board_keeper is not None:
-            self.board_keeper.wake(guild_id)
+        # The dispatcher, the Events tab mirror (``EventsMirrorCog``) and the board follow.
+        self.calendar_written(guild_id)
         # Corrections go the way the reminders went: through the dispatcher's courier.
         # Before setup_hook made one, a new courier does as well (it holds only the bot).
         courier = self.dispatcher.courier if self.dispatcher is not None else DiscordCourier(self)

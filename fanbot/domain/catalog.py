@@ -29,17 +29,26 @@ class CatalogError(ValueError):
 
     @staticmethod
     def _text(source: str, problems: list[str], tr: Translator | None) -> str:
-        def say(problem: object) -> object:
-            return render_problem(problem, tr) if tr is not None else problem
-
-        shown = "\n".join(f"  - {say(p)}" for p in problems[:50])
-        rest = len(problems) - 50
         headline = Problem(N_("{source}: refused, nothing was imported."), source=source)
-        more = f"\n  {say(Problem(_AND_MORE, n=rest))}" if rest > 0 else ""
-        return f"{say(headline)}\n{shown}{more}"
+        return problem_list(headline, problems, tr)
 
 
 _AND_MORE = N_("... and {n} more")
+# The most problems one refusal lists.
+LISTED_PROBLEMS = 50
+
+
+def problem_list(headline: Problem, problems: list[str], tr: Translator | None) -> str:
+    """A refusal: its headline, then each problem on a line (the first ``LISTED_PROBLEMS``),
+    in the reader's language with ``tr``, else in English."""
+
+    def say(problem: object) -> object:
+        return render_problem(problem, tr) if tr is not None else problem
+
+    shown = "\n".join(f"  - {say(p)}" for p in problems[:LISTED_PROBLEMS])
+    rest = len(problems) - LISTED_PROBLEMS
+    more = f"\n  {say(Problem(_AND_MORE, n=rest))}" if rest > 0 else ""
+    return f"{say(headline)}\n{shown}{more}"
 
 
 class Problem(str):

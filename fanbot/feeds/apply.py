@@ -28,7 +28,6 @@ from fanbot.domain.catalog import Catalog, CatalogError, EventRecord, Problem, S
 from fanbot.domain.limits import MAX_KEY
 from fanbot.domain.localtime import from_iso_utc, to_iso_utc
 from fanbot.domain.model import Event, Session, SessionKind
-from fanbot.domain.session_time import first_instant_of_day
 from fanbot.i18n import N_
 from fanbot.store import Scope, Store
 from fanbot.store.feeds import FeedWrite, Subscription
@@ -335,10 +334,8 @@ def _merged(record: EventRecord, catalog: Event) -> EventRecord:
 
 
 def _session_record(s: Session, zone: str) -> SessionRecord:
-    start_at = to_iso_utc(s.start) if s.start is not None else None
-    local_date = s.local_date.isoformat() if s.local_date is not None else None
-    sort_at = start_at or (to_iso_utc(first_instant_of_day(s.local_date, zone)) if s.local_date else None)
-    return SessionRecord(s.key, s.kind.value, start_at, local_date, sort_at, s.duration_minutes, s.notes)
+    """A stored session as the record an import writes (as a moderator's edit makes it)."""
+    return PlannedSession(s.key, s.kind, s.start, s.local_date, s.duration_minutes, s.notes).record(zone)
 
 
 def _problem(record: EventRecord, zones: Mapping[str, str]) -> Problem | None:

@@ -36,7 +36,7 @@ from typing import Literal
 
 from fanbot.calendar_files.catalog import NESTED_TOO_DEEPLY, parse_catalog_json
 from fanbot.clock import Clock
-from fanbot.domain.catalog import Catalog, CatalogError, Problem, render_problem
+from fanbot.domain.catalog import Catalog, CatalogError, Problem, problem_list
 from fanbot.domain.limits import CATALOG_SYNC_EVERY
 from fanbot.domain.localtime import to_iso_utc
 from fanbot.domain.model import Event, EventStatus
@@ -110,18 +110,10 @@ class CatalogSyncError(Exception):
         return self._text(tr)
 
     def _text(self, tr: Translator | None) -> str:
-        def say(problem: object) -> object:
-            return render_problem(problem, tr) if tr is not None else problem
-
-        headline = Problem(_NOT_LOADED, url=self.url)
-        shown = "\n".join(f"  - {say(p)}" for p in self.problems[:50])
-        rest = len(self.problems) - 50
-        more = f"\n  {say(Problem(_AND_MORE, n=rest))}" if rest > 0 else ""
-        return f"{say(headline)}\n{shown}{more}"
+        return problem_list(Problem(_NOT_LOADED, url=self.url), self.problems, tr)
 
 
 _NOT_LOADED = N_("{url}: the published catalog was not loaded, nothing changed.")
-_AND_MORE = N_("... and {n} more")
 _NO_STAMP = N_(
     'published: missing, but the catalog loaded was published at {loaded}: a file without a "published" '
     "stamp cannot be told from an older copy (add one, like {example})"

@@ -49,11 +49,7 @@ class AuditLog:
     ) -> None:
         """An audit row for a change that is not an event's (a guild setting)."""
         async with self._db.write(names=guild_id) as tx:
-            await tx.execute(
-                "INSERT INTO audit_log (guild_id, user_id, at, action, before_json, after_json) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (guild_id, by, to_iso_utc(at), action, dumps(before), dumps(after)),
-            )
+            await audit_row(tx, guild_id, by=by, at=at, action=action, before=before, after=after)
 
     async def history(
         self, guild_id: int, *, event_key: str | None = None, limit: int = 200
@@ -90,6 +86,25 @@ class AuditLog:
         for r in rows:
             names[str(r["event_key"])] = str(r["event_name"])
         return list(names.items())
+
+
+async def audit_row(
+    tx: Transaction,
+    guild_id: int,
+    *,
+    by: int,
+    at: datetime,
+    action: str,
+    before: Snapshot | None,
+    after: Snapshot | None,
+) -> None:
+    """``AuditLog.record``'s row, in the caller's transaction: a change and its record
+    commit together or not at all."""
+    await tx.execute(
+        "INSERT INTO audit_log (guild_id, user_id, at, action, before_json, after_json) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (guild_id, by, to_iso_utc(at), action, dumps(before), dumps(after)),
+    )
 
 
 async def audit_event_change(

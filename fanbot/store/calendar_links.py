@@ -15,7 +15,7 @@ import secrets
 from datetime import datetime
 
 from fanbot.domain.localtime import to_iso_utc
-from fanbot.store.audit import dumps
+from fanbot.store.audit import audit_row
 from fanbot.store.backend import Database, Transaction
 
 # Bytes of randomness in a token: 24 bytes, 32 URL-safe characters, as unguessable as
@@ -62,24 +62,14 @@ class CalendarLinks:
                 "created_at = excluded.created_at, created_by = excluded.created_by",
                 (guild_id, token, to_iso_utc(at), by),
             )
-            # AuditLog.record's row, written in this transaction: the reset and its record
-            # commit together or not at all.
-            await tx.execute(
-                "INSERT INTO audit_log (guild_id, user_id, at, action, before_json, after_json) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    guild_id,
-                    by,
-                    to_iso_utc(at),
-                    RESET_ACTION,
-                    dumps(
-                        {"link_made_at": str(before["created_at"]), "link_made_by": int(before["created_by"])}
-                        if before is not None
-                        else None
-                    ),
-                    dumps({"link_made_at": to_iso_utc(at), "link_made_by": by}),
-                ),
+            # The reset and its record commit together or not at all.
+            was = (
+                {"link_made_at": str(before["created_at"]), "link_made_by": int(before["created_by"])}
+                if before is not None
+                else None
             )
+            after = {"link_made_at": to_iso_utc(at), "link_made_by": by}
+            await audit_row(tx, guild_id, by=by, at=at, action=RESET_ACTION, before=was, after=after)
         return token
 
     async def guild_of(self, token: str) -> int | None:

@@ -20,7 +20,7 @@ from typing import Any
 from fanbot.domain.catalog import Catalog, Problem
 from fanbot.domain.limits import FEED_BROKEN_AFTER
 from fanbot.domain.localtime import to_iso_utc
-from fanbot.store.audit import audit_event_change, snapshot
+from fanbot.store.audit import audit_event_change, audit_row, snapshot
 from fanbot.store.backend import Database, Row, Transaction
 from fanbot.store.editing import Editing, ImportOutcome
 from fanbot.store.rows import stored_instant
@@ -186,15 +186,14 @@ class Feeds:
                 "created_at, next_fetch_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (guild_id, url, series, refresh_minutes, by, to_iso_utc(at), to_iso_utc(at)),
             )
-            await tx.execute(
-                "INSERT INTO audit_log (guild_id, user_id, at, action, after_json) VALUES (?, ?, ?, ?, ?)",
-                (
-                    guild_id,
-                    by,
-                    to_iso_utc(at),
-                    "feed.subscribe",
-                    json.dumps({"url": url, "series": series, "refresh_minutes": refresh_minutes}),
-                ),
+            await audit_row(
+                tx,
+                guild_id,
+                by=by,
+                at=at,
+                action="feed.subscribe",
+                before=None,
+                after={"url": url, "series": series, "refresh_minutes": refresh_minutes},
             )
         assert new_id is not None
         found = await self.get(guild_id, new_id)
@@ -247,9 +246,8 @@ class Feeds:
             await tx.execute(
                 "DELETE FROM feed_subscriptions WHERE id = ? AND guild_id = ?", (subscription_id, guild_id)
             )
-            await tx.execute(
-                "INSERT INTO audit_log (guild_id, user_id, at, action, before_json) VALUES (?, ?, ?, ?, ?)",
-                (guild_id, by, to_iso_utc(at), "feed.unsubscribe", json.dumps({"url": row["url"]})),
+            await audit_row(
+                tx, guild_id, by=by, at=at, action="feed.unsubscribe", before={"url": row["url"]}, after=None
             )
             left = await tx.fetch_one("SELECT 1 FROM feed_subscriptions WHERE url = ?", (row["url"],))
             if left is None:

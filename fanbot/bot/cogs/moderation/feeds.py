@@ -16,7 +16,7 @@ from discord.app_commands import locale_str as _T
 from discord.utils import format_dt
 
 from fanbot.answers.errors import AnswerError
-from fanbot.bot.context import language
+from fanbot.bot.context import bot_of, language
 from fanbot.bot.embeds.pages import COLOUR, CONTENT_LIMIT, clip
 from fanbot.bot.permissions import require_moderator
 from fanbot.bot.replies import send, within_deadline
@@ -188,12 +188,9 @@ async def subscriptions_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """The server's subscriptions for /calendar unsubscribe, by URL."""
-    from fanbot.bot.app import FanBot
-
-    bot = interaction.client
-    if not isinstance(bot, FanBot) or interaction.guild_id is None:
+    if interaction.guild_id is None:
         return []
-    subs = await bot.store.feeds.subscriptions(interaction.guild_id)
+    subs = await bot_of(interaction).store.feeds.subscriptions(interaction.guild_id)
     typed = current.strip().lower()
     return [
         app_commands.Choice(name=clip(s.url, 100), value=str(s.id)) for s in subs if typed in s.url.lower()
